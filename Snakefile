@@ -1,0 +1,54 @@
+# pnlc: Planning with a Natural Language Critic, end to end.
+#   snakemake --cores 2                  full reproduction on the configured size and backend
+#   snakemake --cores 2 train_all        up to trained critics
+# Every rule calls the `pnlc` command; every path below results/ is literal with its wildcards.
+
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+configfile: "params.yaml"
+
+
+validate(config, "workflow/schemas/params.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/generate.smk"
+include: "workflow/rules/annotate.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
+include: "workflow/rules/p4g.smk"
+
+
+rule all:
+    input:
+        all_metrics(),
+        report_outputs(),
+
+
+rule generate_all:
+    input:
+        all_trajectories(),
+
+
+rule annotate_all:
+    input:
+        all_annotations(),
+
+
+rule train_all:
+    input:
+        all_critics(),
+
+
+rule evaluate_all:
+    input:
+        all_metrics(),
+
+
+rule report_all:
+    input:
+        report_outputs(),

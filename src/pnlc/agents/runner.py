@@ -1,0 +1,152 @@
+"""Play one task with an agent and record it: steps with their decision traces, outcome, cost.
+
+`run_task` is what an evaluation calls for every method: one episode, or for reflexion k trials of
+the same task and seed with the policy's lessons carried between them (the last trial is reported,
+its cost is the sum over all trials and reflections).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from pnlc.agents.methods import Agent
+from pnlc.agents.roles import DecisionContext
+from pnlc.data.records import Episode, Step, Usage
+from pnlc.envs.base import Env
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EpisodeMeta:
+    """Who played and how long a game may run.
+
+    backend    "sim" | "anthropic" | "hf" (who plays the policy roles)
+    model      base model name ("sim-prior" for the simulated policy)
+    max_steps  decisions after which an unfinished episode is cut off (recorded as truncated)
+    """
+
+    backend: str
+    model: str
+    max_steps: int
+
+    def __post_init__(self) -> None:
+        if self.max_steps < 1:
+            raise ValueError(f"EpisodeMeta.max_steps must be >= 1, got {self.max_steps}")
+
+
+def trial_seed(seed: int, trial: int) -> int:
+    """The policy's seed for reflexion trial `trial`; trial 0 uses the task seed itself (= react)."""
+    if trial == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, trial]).generate_state(1)[0])
+
+
+def outcome_text(outcome: Mapping[str, Any], metric: float) -> str:
+    """The finished trial's result as the policy is shown it when reflecting."""
+    facts = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in sorted(outcome.items()))
+    return f"Outcome: {facts or 'none recorded'}. Score: {metric:.2f}."
+
+
+def run_episode(
+    env: Env,
+    agent: Agent,
+    task_id: str,
+    seed: int,
+    meta: EpisodeMeta,
+    *,
+    notes: tuple[str, ...] = (),
+    policy_seed: int | None = None,
+    trial: int = 0,
+) -> Episode:
+    """Play `task_id` with environment seed `seed` (the policy is seeded with `policy_seed`, by default
+    the same seed) and return the recorded episode."""
+    agent.begin_episode(task_id, seed if policy_seed is None else policy_seed)
+    start_reading = agent.policy.reading()
+    obs = env.reset(task_id, seed)
+    history: tuple[tuple[str, str], ...] = ()
+    steps: list[Step] = []
+    done = False
+    for index in range(meta.max_steps):
+        summary = env.describe()
+        ctx = DecisionContext(env=env.name, observation=obs, summary=summary, history=history, notes=notes)
+        thought, action, decision = agent.decide(ctx, env)
+        tr = env.step(action)
+        steps.append(
+            Step(
+                index=index,
+                observation=obs.text,
+                state_summary=summary,
+                thought=thought,
+                action=action,
+                reward=float(tr.reward),
+                done=bool(tr.done),
+                valid=bool(tr.info.get("valid", True)),
+                decision=decision,
+                info=dict(tr.info),
+            )
+        )
+        history += ((thought, action),)
+        obs = tr.observation
+        if tr.done:
+            done = True
+            break
+    if not done:
+        log.warning("%s on %s task %s seed %d: cut off after %d steps", agent.name, env.name, task_id, seed, meta.max_steps)
+    usage = (agent.policy.reading() - start_reading).as_usage()
+    info: dict[str, Any] = {
+        **agent.info(),
+        "trial": trial,
+        "simulated": meta.backend == "sim",
+        "truncated": not done,
+    }
+    if agent.critic is not None:
+        info["critic_embedder_id"] = agent.critic.embedder_id
+    return Episode(
+        env=env.name,
+        task_id=task_id,
+        seed=seed,
+        policy=agent.name,
+        backend=meta.backend,
+        model=meta.model,
+        steps=tuple(steps),
+        final_observation=obs.text,
+        final_summary=env.describe(),
+        outcome=dict(env.outcome()),
+        metric=float(env.metric()),
+        usage=usage,
+        prompt_hashes=agent.policy.prompt_hashes,
+        info=info,
+    )
+
+
+def run_task(env: Env, agent: Agent, task_id: str, seed: int, meta: EpisodeMeta) -> Episode:
+    """One evaluated episode of `task_id`: a single run, or reflexion's trials with lessons carried."""
+    if agent.trials <= 1:
+        return run_episode(env, agent, task_id, seed, meta)
+    stop_at = agent.cfg.reflexion_stop_at
+    notes: tuple[str, ...] = ()
+    usage = Usage()
+    trials: list[dict[str, Any]] = []
+    for trial in range(agent.trials):
+        episode = run_episode(
+            env, agent, task_id, seed, meta, notes=notes, policy_seed=trial_seed(seed, trial), trial=trial
+        )
+        usage = usage + episode.usage
+        trials.append({"trial": trial, "metric": episode.metric, "outcome": dict(episode.outcome), "notes": list(notes)})
+        last = trial == agent.trials - 1 or (stop_at is not None and episode.metric >= stop_at)
+        if last:
+            break
+        before = agent.policy.reading()
+        lesson = agent.policy.reflect(episode.final_summary, outcome_text(episode.outcome, episode.metric))
+        usage = usage + (agent.policy.reading() - before).as_usage()
+        if lesson.strip():
+            notes = notes + (lesson.strip(),)
+    info = {**episode.info, "trials": trials}
+    return dataclasses.replace(episode, usage=usage, info=info)

@@ -1,0 +1,119 @@
+"""The `pnlc` command: one subcommand per phase. Snakemake rules call these; so can a user.
+
+Heavy libraries are imported inside the phase functions so that `pnlc --help` starts instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+PHASES = {
+    "generate": "play prior-agent episodes for one shard (results/trajectories/...)",
+    "annotate": "summarise and embed every step of an environment's episodes (results/annotations/...)",
+    "train": "train one goal-conditioned IQL critic (results/critic/...)",
+    "evaluate": "run one method on the test tasks with one seed (results/eval/...)",
+    "summarize": "metrics with bootstrap intervals for all methods of an environment (results/metrics/...)",
+    "report": "tables, figures and episode viewers from the metrics (results/tables, results/figures)",
+    "p4g": "train and test the critic on PersuasionForGood's human dialogues (results/metrics/p4g_critic.json)",
+    "episode": "print one recorded episode decision by decision",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="pnlc",
+        description="Planning with a Natural Language Critic: generate -> annotate -> train -> evaluate -> report.",
+    )
+    ap.add_argument("--params", default="params.yaml", help="the configuration file (default: params.yaml)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = ap.add_subparsers(dest="phase", metavar="PHASE", required=True)
+    for name, text in PHASES.items():
+        sub.add_parser(name, help=text, description=text)
+
+    g = sub.choices["generate"]
+    g.add_argument("--env", required=True)
+    g.add_argument("--shard", type=int, required=True)
+    g.add_argument("--out", required=True, type=Path)
+
+    a = sub.choices["annotate"]
+    a.add_argument("--env", required=True)
+    a.add_argument("--inputs", nargs="+", required=True, type=Path, help="trajectory shards")
+    a.add_argument("--out-jsonl", required=True, type=Path)
+    a.add_argument("--out-npz", required=True, type=Path)
+
+    t = sub.choices["train"]
+    t.add_argument("--env", required=True)
+    t.add_argument("--variant", required=True)
+    t.add_argument("--seed", type=int, required=True)
+    t.add_argument("--annotations", required=True, type=Path, help="the annotation .npz")
+    t.add_argument("--out-dir", required=True, type=Path)
+
+    e = sub.choices["evaluate"]
+    e.add_argument("--env", required=True)
+    e.add_argument("--method", required=True)
+    e.add_argument("--seed", type=int, required=True)
+    e.add_argument("--critic", type=Path, help="goal-conditioned critic checkpoint")
+    e.add_argument("--scalar-critic", type=Path, help="scalar critic checkpoint")
+    e.add_argument("--out", required=True, type=Path)
+
+    s = sub.choices["summarize"]
+    s.add_argument("--env", required=True)
+    s.add_argument("--inputs", nargs="+", required=True, type=Path, help="evaluation JSONL files")
+    s.add_argument("--out", required=True, type=Path)
+
+    r = sub.choices["report"]
+    r.add_argument("--metrics", nargs="+", required=True, type=Path)
+    r.add_argument("--critic-metrics", nargs="*", default=[], type=Path)
+    r.add_argument("--evals", nargs="*", default=[], type=Path, help="evaluation JSONL files for the viewers")
+    r.add_argument("--out-dir", required=True, type=Path, help="results/ (tables/, figures/, viewer/ below it)")
+
+    p = sub.choices["p4g"]
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--figure", required=True, type=Path)
+    p.add_argument("--work-dir", required=True, type=Path)
+
+    ep = sub.choices["episode"]
+    ep.add_argument("file", type=Path, help="a trajectory or evaluation JSONL")
+    ep.add_argument("--index", type=int, default=0, help="which episode of the file (0-based)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from pnlc.config import ConfigError
+
+    try:
+        from pnlc import pipeline
+
+        return int(pipeline.run_phase(args) or 0)
+    except ConfigError as exc:
+        print(f"pnlc: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - one clear line for the user, details under -v
+        known = _known_errors()
+        if isinstance(exc, known):
+            print(f"pnlc {args.phase}: {exc}", file=sys.stderr)
+            if args.verbose:
+                raise
+            return 1
+        raise
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from pnlc.data import CorruptRecordError, RecordError
+    from pnlc.envs.base import EnvError
+    from pnlc.llm.base import LLMError
+
+    return (CorruptRecordError, RecordError, EnvError, LLMError, FileNotFoundError, ValueError)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

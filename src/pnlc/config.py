@@ -1,0 +1,245 @@
+"""Typed, frozen configuration built from `params.yaml` (the Snakemake config and DVC params at once).
+
+`load_params(path)` validates the file against `workflow/schemas/params.schema.yaml` (unknown keys
+and wrong types rejected, errors naming the key path) and builds frozen dataclasses. Every knob is
+in the file: the dataclasses have no defaults to hide.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """params.yaml is missing, malformed or invalid; the message names the file and key path."""
+
+
+def schema_path() -> Path:
+    """The params schema shipped with the workflow (repository checkout layout)."""
+    return Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "params.schema.yaml"
+
+
+# --------------------------------------------------------------------------------------------- #
+# Sections owned by this module. Sections of the environments, LLM, embedder and value model are
+# the dataclasses of those packages, imported lazily in `_section_types`.
+# --------------------------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class SizeConfig:
+    train_episodes: int  # prior-agent episodes generated per environment
+    shards: int  # generation shards (Snakemake {shard} wildcard)
+    test_tasks: int  # evaluation tasks per environment (capped by the environment's test split)
+    eval_seeds: tuple[int, ...]  # evaluation seeds; every method sees the same (task, seed) list
+    critic_seeds: tuple[int, ...]  # critic training seeds
+    critic_max_steps: int  # gradient steps per critic
+    methods: tuple[str, ...]  # methods evaluated at this size
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    policy: str  # which simulated policy plays when backend is sim ("prior")
+    seed: int  # base seed; episode i of shard k uses a seed derived from (seed, k, i)
+
+
+@dataclass(frozen=True)
+class AnnotateConfig:
+    summarizer: str  # "describe" (the environment's summary) or "llm" (LLM annotator)
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    critic_variant: str  # the goal-conditioned critic variant used by pnlc / best_of_n
+    scalar_variant: str  # the variant used by scalar_critic
+    critic_seed: int  # which critic seed the agents load
+    n_pos: int
+    n_neg: int
+    refine_rounds: int
+    best_of_n: int
+    reflexion_trials: int
+    lats_branching: int
+    lats_depth: int
+    lats_exploration: float
+    bootstrap_samples: int
+    confidence: float
+    seed: int  # bootstrap seed
+
+
+@dataclass(frozen=True)
+class P4GConfig:
+    data_dir: str  # PersuasionForGood folder (full_data.json, p4g_original/)
+    train_fraction: float
+    split_seed: int
+
+
+SECTION_OWNERS = {
+    "llm": "pnlc.llm.config:LLMConfig",
+    "embed": "pnlc.embed.config:EmbedConfig",
+    "avalon": "pnlc.envs.avalon.config:AvalonConfig",
+    "webshop": "pnlc.envs.webshop.config:WebShopConfig",
+    "persuasion": "pnlc.envs.persuasion.config:PersuasionConfig",
+}
+
+
+def _import(spec: str) -> type:
+    import importlib
+
+    module, name = spec.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class Params:
+    size: str
+    backend: str
+    envs: tuple[str, ...]
+    sizes: Mapping[str, SizeConfig]
+    raw: Mapping[str, Any]  # the validated YAML, for sections built on demand
+    source: str
+
+    @property
+    def run(self) -> SizeConfig:
+        return self.sizes[self.size]
+
+    def section(self, name: str) -> Any:
+        """Build a typed section (`llm`, `embed`, `train`, `generate`, `annotate`, `evaluate`, `p4g`)
+        or an environment's config (`avalon`, `webshop`, `persuasion`)."""
+        local = {
+            "generate": GenerateConfig,
+            "annotate": AnnotateConfig,
+            "evaluate": EvaluateConfig,
+            "p4g": P4GConfig,
+        }
+        if name in local:
+            return build(local[name], self.raw[name], name, self.source)
+        if name in ("avalon", "webshop", "persuasion"):
+            return build(_import(SECTION_OWNERS[name]), self.raw["env"][name], f"env.{name}", self.source)
+        if name in SECTION_OWNERS:
+            return build(_import(SECTION_OWNERS[name]), self.raw[name], name, self.source)
+        raise KeyError(f"no config section {name!r}")
+
+
+def _type_error(source: str, path: str, msg: str) -> ConfigError:
+    return ConfigError(f"{source}: {path}: {msg}")
+
+
+def build(cls: Any, data: Any, path: str, source: str = "params.yaml") -> Any:
+    """Build a (nested) frozen dataclass from plain data, naming the key path on any mismatch."""
+    return _convert(cls, data, path, source)
+
+
+def _convert(tp: Any, value: Any, path: str, source: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return value
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, Mapping):
+            raise _type_error(source, path, f"expected a mapping, got {type(value).__name__}")
+        hints = typing.get_type_hints(tp)
+        fields = {f.name for f in dataclasses.fields(tp)}
+        unknown = sorted(set(value) - fields)
+        if unknown:
+            raise _type_error(source, path, f"unknown key(s) {', '.join(unknown)}")
+        missing = sorted(fields - set(value))
+        if missing:
+            raise _type_error(source, path, f"missing key(s) {', '.join(missing)}")
+        return tp(**{k: _convert(hints[k], value[k], f"{path}.{k}", source) for k in fields})
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _convert(arg, value, path, source)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise ConfigError(errors[0])
+        raise _type_error(source, path, "no matching type")
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise _type_error(source, path, f"expected a list, got {type(value).__name__}")
+        item = args[0] if args else Any
+        return tuple(_convert(item, v, f"{path}[{i}]", source) for i, v in enumerate(value))
+    if origin in (dict, Mapping, typing.Mapping) or tp in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            raise _type_error(source, path, f"expected a mapping, got {type(value).__name__}")
+        vt = args[1] if len(args) == 2 else Any
+        return types.MappingProxyType({k: _convert(vt, v, f"{path}.{k}", source) for k, v in value.items()})
+    if origin is typing.Literal:
+        if value not in args:
+            raise _type_error(source, path, f"{value!r} is not one of {list(args)}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _type_error(source, path, f"{value!r} is not a number")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _type_error(source, path, f"{value!r} is not an integer")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise _type_error(source, path, f"{value!r} is not true/false")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise _type_error(source, path, f"{value!r} is not a string")
+        return value
+    return value
+
+
+def _format_error(err: Any) -> str:
+    path = ".".join(str(p) for p in err.absolute_path)
+    return f"{path}: {err.message}" if path else err.message
+
+
+def validate(data: Any, source: str = "params.yaml", schema: Mapping[str, Any] | None = None) -> None:
+    """Validate against the params schema; raise ConfigError listing every problem by key path."""
+    import jsonschema
+
+    if schema is None:
+        schema = yaml.safe_load(schema_path().read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        lines = "\n  ".join(_format_error(e) for e in errors)
+        raise ConfigError(f"{source}: invalid configuration:\n  {lines}\nFix these keys (see the comments in params.yaml).")
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{p}: no such file; run from the repository root or pass --params PATH")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    return params_from_dict(data, str(p))
+
+
+def params_from_dict(data: Any, source: str = "params.yaml") -> Params:
+    validate(data, source)
+    if data["size"] not in data["sizes"]:
+        raise ConfigError(f"{source}: size: {data['size']!r} is not a key of sizes ({', '.join(data['sizes'])})")
+    sizes = {k: build(SizeConfig, v, f"sizes.{k}", source) for k, v in data["sizes"].items()}
+    return Params(
+        size=data["size"],
+        backend=data["backend"],
+        envs=tuple(data["envs"]),
+        sizes=types.MappingProxyType(sizes),
+        raw=data,
+        source=source,
+    )

@@ -1,0 +1,76 @@
+"""Persuasion: persuade a skeptical donor to give part of a $2 bonus to Save the Children.
+
+Simulated donor (offline default) or LLM donor; PersuasionForGood's human dialogues as real
+offline data (`load_p4g`); a bag-of-words baseline for predicting donations from dialogue states.
+"""
+
+from pnlc.envs.persuasion.baseline import bow_logreg_probabilities
+from pnlc.envs.persuasion.donation import DonationParse, format_donation, parse_donation
+from pnlc.envs.persuasion.donor_llm import DonorReply, LLMDonor
+from pnlc.envs.persuasion.donor_sim import Persona, SimDonor, persona_text, sample_persona
+from pnlc.envs.persuasion.env import ENV_NAME, PersuasionConfig, PersuasionEnv, make_env, task_id
+from pnlc.envs.persuasion.p4g import P4GState, load_p4g, p4g_goal_outcomes, p4g_states
+from pnlc.envs.persuasion.strategies import (
+    CONCERNS,
+    P4G_STRATEGIES,
+    answers_concern,
+    detect_attitude,
+    detect_concern,
+    detect_strategies,
+)
+from pnlc.envs.persuasion.summary import (
+    AGREES,
+    AT_LEAST_ONE,
+    DISENGAGES,
+    DOUBTS_ANSWERED,
+    MAX_DONATION,
+    NEGATIVE_GOALS,
+    POSITIVE_GOALS,
+    PRESSURED,
+    REFUSES,
+    STAYS_SKEPTICAL,
+    WARMS_UP,
+    Decision,
+    DialogueTracker,
+)
+
+__all__ = [
+    "AGREES",
+    "AT_LEAST_ONE",
+    "CONCERNS",
+    "DISENGAGES",
+    "DOUBTS_ANSWERED",
+    "ENV_NAME",
+    "MAX_DONATION",
+    "NEGATIVE_GOALS",
+    "P4G_STRATEGIES",
+    "POSITIVE_GOALS",
+    "PRESSURED",
+    "REFUSES",
+    "STAYS_SKEPTICAL",
+    "WARMS_UP",
+    "Decision",
+    "DialogueTracker",
+    "DonationParse",
+    "DonorReply",
+    "LLMDonor",
+    "P4GState",
+    "Persona",
+    "PersuasionConfig",
+    "PersuasionEnv",
+    "SimDonor",
+    "answers_concern",
+    "bow_logreg_probabilities",
+    "detect_attitude",
+    "detect_concern",
+    "detect_strategies",
+    "format_donation",
+    "load_p4g",
+    "make_env",
+    "p4g_goal_outcomes",
+    "p4g_states",
+    "parse_donation",
+    "persona_text",
+    "sample_persona",
+    "task_id",
+]

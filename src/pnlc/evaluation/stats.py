@@ -1,0 +1,97 @@
+"""Bootstrap confidence intervals and paired differences between methods.
+
+Every interval is a percentile bootstrap over episodes: resample the episodes with replacement,
+take the mean, and read the (1 - ci) / 2 and (1 + ci) / 2 quantiles of the resampled means.
+Paired differences resample (task, seed) pairs, so the variation that two methods share (a hard
+task, an unlucky seed) cancels out.
+"""
+
+from __future__ import annotations
+
+from typing import Hashable, Mapping, Sequence
+
+import numpy as np
+
+# Resampled means are computed in chunks of at most this many drawn indices (memory bound).
+_MAX_DRAWS_PER_CHUNK = 4_000_000
+
+
+class PairingError(ValueError):
+    """Two methods were not evaluated on the same (task_id, seed) list."""
+
+
+def _check_args(n_boot: int, ci: float) -> None:
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive integer (e.g. 10000), got {n_boot!r}")
+    if not 0.0 < float(ci) < 1.0:
+        raise ValueError(f"ci must be a coverage in (0, 1) such as 0.95, got {ci!r}")
+
+
+def bootstrap_means(values: Sequence[float] | np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """Means of `n_boot` resamples (with replacement, same size) of `values`."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    if x.size == 0:
+        raise ValueError("cannot bootstrap an empty sample; evaluate at least one episode")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("cannot bootstrap a sample that holds NaN or infinite values")
+    rng = np.random.default_rng(seed)
+    n = x.size
+    rows_per_chunk = max(1, _MAX_DRAWS_PER_CHUNK // n)
+    out = np.empty(n_boot, dtype=np.float64)
+    for start in range(0, n_boot, rows_per_chunk):
+        stop = min(n_boot, start + rows_per_chunk)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        out[start:stop] = x[idx].mean(axis=1)
+    return out
+
+
+def bootstrap_ci(
+    values: Sequence[float] | np.ndarray, n_boot: int, ci: float, seed: int
+) -> tuple[float, float, float]:
+    """(mean, lo, hi): the sample mean and its percentile-bootstrap interval of coverage `ci`."""
+    _check_args(n_boot, ci)
+    x = np.asarray(values, dtype=np.float64).ravel()
+    means = bootstrap_means(x, n_boot, seed)
+    alpha = (1.0 - float(ci)) / 2.0
+    lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
+    return float(x.mean()), float(lo), float(hi)
+
+
+def _describe_keys(keys: set, limit: int = 5) -> str:
+    shown = sorted(keys, key=repr)[:limit]
+    more = f" and {len(keys) - limit} more" if len(keys) > limit else ""
+    return ", ".join(repr(k) for k in shown) + more
+
+
+def paired_difference(
+    a: Mapping[Hashable, float],
+    b: Mapping[Hashable, float],
+    n_boot: int,
+    ci: float,
+    seed: int,
+) -> dict[str, float | int]:
+    """Mean of a[k] - b[k] over the shared keys (k = (task_id, seed)) with a bootstrap interval.
+
+    Both methods must have been evaluated on exactly the same keys; otherwise PairingError names
+    the keys that only one side has.
+    """
+    _check_args(n_boot, ci)
+    keys_a, keys_b = set(a), set(b)
+    if keys_a != keys_b:
+        only_a, only_b = keys_a - keys_b, keys_b - keys_a
+        parts = []
+        if only_a:
+            parts.append(f"{len(only_a)} key(s) only in the first ({_describe_keys(only_a)})")
+        if only_b:
+            parts.append(f"{len(only_b)} key(s) only in the second ({_describe_keys(only_b)})")
+        raise PairingError(
+            "paired difference needs the same (task_id, seed) keys on both sides: "
+            + "; ".join(parts)
+            + ". Evaluate every method on the same task list and seeds."
+        )
+    if not keys_a:
+        raise PairingError("paired difference of two empty samples; evaluate at least one episode")
+    keys = sorted(keys_a, key=repr)
+    diff = np.array([float(a[k]) - float(b[k]) for k in keys], dtype=np.float64)
+    mean, lo, hi = bootstrap_ci(diff, n_boot, ci, seed)
+    return {"mean": mean, "lo": lo, "hi": hi, "n": len(keys)}

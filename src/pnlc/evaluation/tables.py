@@ -1,0 +1,327 @@
+"""Result tables from eval metrics dicts, each written as CSV, Markdown and LaTeX.
+
+A `Table` is plain text cells plus a title and footnotes; the three renderers share it, so the
+three files always say the same thing. Whenever a metrics dict comes from the simulated backend the
+title, a column and a footnote say so: simulated numbers are never the paper's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from pnlc.data.jsonl import atomic_write_text
+from pnlc.evaluation.labels import method_label, order_methods
+from pnlc.evaluation.metrics import ENV_ORDER, TASK_METRICS, MetricsError, tokens_label
+
+MISSING = "–"
+REWARD_MARK = "†"
+PRIVILEGED_MARK = "‡"
+SIMULATED_NOTE = (
+    "SIMULATED: backend 'sim' (offline heuristic agents, no LLM). These numbers test the pipeline; "
+    "they are not the paper's numbers and not comparable to them."
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A rendered result table: header, rows of text cells, and footnotes."""
+
+    name: str  # file stem, e.g. "main_sim"
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise ValueError(f"table {self.name}: row {i} has {len(row)} cells, header has {len(self.columns)}")
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(self.columns)
+        writer.writerows(self.rows)
+        return buf.getvalue()
+
+    def to_markdown(self) -> str:
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|").replace("\n", " ")
+
+        lines = [f"**{cell(self.title)}**", ""]
+        lines.append("| " + " | ".join(cell(c) for c in self.columns) + " |")
+        lines.append("|" + "|".join(["---"] + ["---:"] * (len(self.columns) - 1)) + "|")
+        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in self.rows]
+        if self.notes:
+            lines.append("")
+            lines += [f"{note}  " for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def to_latex(self) -> str:
+        spec = "l" + "r" * (len(self.columns) - 1)
+        lines = [
+            "% Needs \\usepackage{booktabs}.",
+            "\\begin{table}[t]",
+            "\\centering",
+            f"\\caption{{{latex_escape(self.title)}}}",
+            f"\\label{{tab:{latex_escape(self.name)}}}",
+            "\\small",
+            f"\\begin{{tabular}}{{{spec}}}",
+            "\\toprule",
+            " & ".join(latex_escape(c) for c in self.columns) + " \\\\",
+            "\\midrule",
+        ]
+        lines += [" & ".join(latex_escape(c) for c in row) + " \\\\" for row in self.rows]
+        lines += ["\\bottomrule", "\\end{tabular}"]
+        if self.notes:
+            lines.append("\\par\\smallskip\\footnotesize")
+            lines += [latex_escape(note) + "\\\\" for note in self.notes]
+        lines.append("\\end{table}")
+        return "\n".join(lines) + "\n"
+
+
+_LATEX_SPECIAL = {
+    "\\": "\\textbackslash{}",
+    "&": "\\&",
+    "%": "\\%",
+    "$": "\\$",
+    "#": "\\#",
+    "_": "\\_",
+    "{": "\\{",
+    "}": "\\}",
+    "~": "\\textasciitilde{}",
+    "^": "\\textasciicircum{}",
+    "–": "--",
+    "—": "---",
+    "†": "\\textdagger{}",
+    "‡": "\\textdaggerdbl{}",
+    "Δ": "$\\Delta$",
+    "≥": "$\\geq$",
+    "×": "$\\times$",
+}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+def write_table(table: Table, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write `<out_dir>/<name>.csv`, `.md` and `.tex` atomically; return the three paths."""
+    out = Path(out_dir)
+    paths = [out / f"{table.name}.csv", out / f"{table.name}.md", out / f"{table.name}.tex"]
+    for path, text in zip(paths, (table.to_csv(), table.to_markdown(), table.to_latex())):
+        atomic_write_text(path, text)
+    return paths
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def format_interval(stat: Mapping[str, Any] | None, decimals: int, signed: bool = False) -> str:
+    """"47.0 [40.1, 53.9]" from {"mean", "lo", "hi"}; "–" when absent."""
+    if not stat or stat.get("mean") is None:
+        return MISSING
+    sign = "+" if signed else ""
+    return f"{stat['mean']:{sign}.{decimals}f} [{stat['lo']:{sign}.{decimals}f}, {stat['hi']:{sign}.{decimals}f}]"
+
+
+def format_number(value: float | None, decimals: int) -> str:
+    return MISSING if value is None else f"{value:.{decimals}f}"
+
+
+def index_by_env(metrics_list: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Metrics dicts keyed by env; one per env, all from one backend."""
+    if not metrics_list:
+        raise MetricsError("no metrics given; run `pnlc evaluate` for at least one environment")
+    by_env: dict[str, Mapping[str, Any]] = {}
+    for m in metrics_list:
+        env = m.get("env")
+        if env not in TASK_METRICS:
+            raise MetricsError(f"metrics dict has env {env!r}; expected one of {', '.join(sorted(TASK_METRICS))}")
+        if env in by_env:
+            raise MetricsError(f"two metrics dicts for env {env!r}; give one per environment")
+        by_env[env] = m
+    backends = sorted({str(m.get("backend")) for m in by_env.values()})
+    if len(backends) > 1:
+        raise MetricsError(f"metrics from different backends {backends}; make one table per backend")
+    return by_env
+
+
+def is_simulated(metrics_list: Sequence[Mapping[str, Any]]) -> bool:
+    return any(bool(m.get("simulated")) or m.get("backend") == "sim" for m in metrics_list)
+
+
+def backend_cell(metrics: Mapping[str, Any]) -> str:
+    backend = str(metrics.get("backend"))
+    return f"{backend} (simulated)" if is_simulated([metrics]) else backend
+
+
+def marked_label(summaries: Sequence[Mapping[str, Any]], method: str) -> str:
+    """Method label with † when it reads the env reward at test time, ‡ when privileged."""
+    label = method_label(method)
+    if any(s.get("reads_env_reward") for s in summaries):
+        label += " " + REWARD_MARK
+    if any(s.get("privileged") for s in summaries):
+        label += " " + PRIVILEGED_MARK
+    return label
+
+
+def _mark_notes() -> tuple[str, ...]:
+    return (
+        f"{REWARD_MARK} reads the environment's reward or outcome at test time (search / retry).",
+        f"{PRIVILEGED_MARK} uses privileged information (hidden state); an upper bound, simulated mode only.",
+    )
+
+
+def _methods(by_env: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    return order_methods(m for metrics in by_env.values() for m in metrics["methods"])
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def main_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = None) -> Table:
+    """Rows = methods, columns = every task metric of the three tasks as "mean [lo, hi]"."""
+    by_env = index_by_env(metrics_list)
+    simulated = is_simulated(list(by_env.values()))
+    backend = str(next(iter(by_env.values()))["backend"])
+    cis = sorted({float(m["ci"]) for m in by_env.values()})
+    ci_text = "/".join(f"{100 * c:g} %" for c in cis)
+    columns = ["Method"]
+    for env in ENV_ORDER:
+        columns += [spec.label for spec in TASK_METRICS[env]]
+    columns.append("Backend")
+    rows = []
+    for method in _methods(by_env):
+        summaries = [m["methods"][method] for m in by_env.values() if method in m["methods"]]
+        row = [marked_label(summaries, method)]
+        for env in ENV_ORDER:
+            summary = by_env[env]["methods"].get(method) if env in by_env else None
+            for spec in TASK_METRICS[env]:
+                stat = summary["task_metrics"].get(spec.key) if summary else None
+                row.append(format_interval(stat, spec.decimals))
+        row.append(backend_cell(next(iter(by_env.values()))))
+        rows.append(tuple(row))
+    n_text = ", ".join(
+        f"{env} n = {'/'.join(str(n) for n in sorted({s['n_episodes'] for s in by_env[env]['methods'].values()}))}"
+        for env in ENV_ORDER
+        if env in by_env
+    )
+    title = f"Task performance by method: mean [{ci_text} bootstrap CI]"
+    if simulated:
+        title += " (SIMULATED, backend sim: not the paper's numbers)"
+    notes = [
+        f"Percentile bootstrap over episodes; episodes per method: {n_text}. {MISSING} = not evaluated.",
+        "Persuasion $ is the mean donation in dollars; % columns are rates over episodes; WebShop score = 100 × mean reward.",
+        *_mark_notes(),
+    ]
+    if simulated:
+        notes.insert(0, SIMULATED_NOTE)
+    return Table(name or f"main_{backend}", title, tuple(columns), tuple(rows), tuple(notes))
+
+
+def cost_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = None) -> Table:
+    """Rows = (env, method); columns = cost per decision and what the method may read."""
+    by_env = index_by_env(metrics_list)
+    simulated = is_simulated(list(by_env.values()))
+    backend = str(next(iter(by_env.values()))["backend"])
+    tok = tokens_label(simulated)
+    columns = (
+        "Env",
+        "Method",
+        "Policy calls/decision",
+        f"Input {tok}/decision",
+        f"Output {tok}/decision",
+        "Seconds/decision",
+        "Critic ms (mean)",
+        "Critic ms (p50)",
+        "Reads env reward",
+        "Uses critic",
+        "Base model",
+        "Backend",
+    )
+    rows = []
+    for env in ENV_ORDER:
+        if env not in by_env:
+            continue
+        metrics = by_env[env]
+        for method in order_methods(metrics["methods"]):
+            s = metrics["methods"][method]
+            c = s["cost"]
+            rows.append(
+                (
+                    env,
+                    marked_label([s], method),
+                    format_number(c.get("policy_calls"), 2),
+                    format_number(c.get("input_tokens"), 0),
+                    format_number(c.get("output_tokens"), 0),
+                    format_number(c.get("seconds"), 3),
+                    format_number(c.get("critic_ms"), 2),
+                    format_number(c.get("critic_ms_p50"), 2),
+                    "yes" if s.get("reads_env_reward") else "no",
+                    "yes" if s.get("uses_critic") else "no",
+                    str(s.get("base_model", MISSING)),
+                    backend_cell(metrics),
+                )
+            )
+    title = "Cost per decision by method (means over all decisions)"
+    if simulated:
+        title += " (SIMULATED, backend sim: not the paper's numbers)"
+    notes = [
+        "Policy calls count the policy role's calls for one decision (thought, goals, refinements, action); "
+        "critic ms is the critic's own time (embedding, forward pass, rendering), 0 when unused.",
+        *_mark_notes(),
+    ]
+    if simulated:
+        notes.insert(
+            0,
+            SIMULATED_NOTE + " Simulated policies have no tokenizer: tokens are whitespace-separated words.",
+        )
+    return Table(name or f"cost_{backend}", title, columns, tuple(rows), tuple(notes))
+
+
+def differences_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = None) -> Table:
+    """Rows = (env, method, metric): paired difference against the reference with its interval."""
+    by_env = index_by_env(metrics_list)
+    simulated = is_simulated(list(by_env.values()))
+    backend = str(next(iter(by_env.values()))["backend"])
+    references = sorted({str(m["reference"]) for m in by_env.values()})
+    columns = ("Env", "Method", "Metric", f"Δ vs {'/'.join(method_label(r) for r in references)} [CI]", "Pairs", "CI excludes 0")
+    rows = []
+    for env in ENV_ORDER:
+        if env not in by_env:
+            continue
+        metrics = by_env[env]
+        diffs = metrics["paired_differences"]
+        for method in order_methods(diffs):
+            for spec in TASK_METRICS[env]:
+                d = diffs[method].get(spec.key)
+                if d is None:
+                    continue
+                excludes = "above" if d["lo"] > 0 else "below" if d["hi"] < 0 else "no"
+                rows.append(
+                    (
+                        env,
+                        marked_label([metrics["methods"][method]], method),
+                        spec.label,
+                        format_interval(d, spec.decimals, signed=True),
+                        str(d["n"]),
+                        excludes,
+                    )
+                )
+    title = "Paired differences against the reference method (same tasks and seeds)"
+    if simulated:
+        title += " (SIMULATED, backend sim: not the paper's numbers)"
+    notes = [
+        "Mean over (task, seed) pairs of method minus reference; percentile bootstrap over pairs. "
+        "'above' = the whole interval is above zero.",
+        *_mark_notes(),
+    ]
+    if simulated:
+        notes.insert(0, SIMULATED_NOTE)
+    return Table(name or f"differences_{backend}", title, columns, tuple(rows), tuple(notes))

@@ -1,0 +1,141 @@
+"""Usage accounting shared by every backend: a meter that sums completions, and a spend guard.
+
+`UsageMeter` sums calls, tokens, cost and seconds over the completions it sees and hands out a
+`pnlc.data.Usage`. `SpendGuard` holds a run's caps (USD and number of paid calls) and refuses a
+call *before* it is made when the call would go past a cap. Cached responses cost nothing and never
+reach a guard.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pnlc.data.records import Usage
+from pnlc.llm.base import LLM, BudgetExceeded, Completion, Request
+
+log = logging.getLogger(__name__)
+
+
+def usage_of(completion: Completion) -> Usage:
+    """The `Usage` of one completion (a cached completion counts as a call with zero cost)."""
+    return Usage(
+        calls=1,
+        input_tokens=completion.input_tokens,
+        output_tokens=completion.output_tokens,
+        cached_tokens=completion.cached_tokens,
+        cost_usd=completion.cost_usd,
+        seconds=completion.latency_s,
+    )
+
+
+class UsageMeter:
+    """Thread-safe running totals over completions; `usage` is a `pnlc.data.Usage` snapshot."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._usage = Usage()
+        self._from_cache = 0
+        self._retries = 0
+
+    def add(self, completion: Completion) -> None:
+        with self._lock:
+            self._usage = self._usage + usage_of(completion)
+            self._from_cache += int(completion.from_cache)
+            self._retries += completion.retries
+
+    @property
+    def usage(self) -> Usage:
+        with self._lock:
+            return self._usage
+
+    @property
+    def from_cache(self) -> int:
+        """How many of the counted completions came from the response cache."""
+        with self._lock:
+            return self._from_cache
+
+    @property
+    def retries(self) -> int:
+        """Retried attempts summed over the counted completions."""
+        with self._lock:
+            return self._retries
+
+    def reset(self) -> Usage:
+        """Return the totals so far and start again from zero."""
+        with self._lock:
+            usage, self._usage = self._usage, Usage()
+            self._from_cache = 0
+            self._retries = 0
+            return usage
+
+
+class SpendGuard:
+    """Caps for one run: `spend_cap_usd` (None = no cap) and `call_cap` (paid calls; None = no cap).
+
+    `check(estimate_usd)` raises `BudgetExceeded` when the next call would pass a cap;
+    `charge(cost_usd)` books a finished call. The message always states calls made and USD spent.
+    """
+
+    def __init__(self, spend_cap_usd: float | None, call_cap: int | None) -> None:
+        if spend_cap_usd is not None and spend_cap_usd < 0:
+            raise ValueError(f"spend_cap_usd must be >= 0 or None, got {spend_cap_usd}")
+        if call_cap is not None and call_cap < 0:
+            raise ValueError(f"call_cap must be >= 0 or None, got {call_cap}")
+        self.spend_cap_usd = spend_cap_usd
+        self.call_cap = call_cap
+        self._lock = threading.Lock()
+        self._calls = 0
+        self._spent = 0.0
+
+    @property
+    def calls(self) -> int:
+        with self._lock:
+            return self._calls
+
+    @property
+    def spent_usd(self) -> float:
+        with self._lock:
+            return self._spent
+
+    def summary(self) -> str:
+        with self._lock:
+            return f"{self._calls} paid call(s) made, ${self._spent:.4f} spent"
+
+    def check(self, estimate_usd: float = 0.0) -> None:
+        """Raise BudgetExceeded if one more call costing about `estimate_usd` would pass a cap."""
+        with self._lock:
+            calls, spent = self._calls, self._spent
+        if self.call_cap is not None and calls + 1 > self.call_cap:
+            raise BudgetExceeded(
+                f"call cap reached: {calls} paid call(s) made of call_cap={self.call_cap}, "
+                f"${spent:.4f} spent; raise the call cap in the LLM config or resume from the "
+                "response cache (cache mode record) to continue"
+            )
+        if self.spend_cap_usd is not None and spent + estimate_usd > self.spend_cap_usd:
+            raise BudgetExceeded(
+                f"spend cap reached: ${spent:.4f} spent over {calls} paid call(s); the next call "
+                f"(about ${estimate_usd:.4f}) would pass spend_cap_usd=${self.spend_cap_usd:.4f}; "
+                "raise the spend cap in the LLM config or resume from the response cache "
+                "(cache mode record) to continue"
+            )
+
+    def charge(self, cost_usd: float) -> None:
+        with self._lock:
+            self._calls += 1
+            self._spent += cost_usd
+
+
+class MeteredLLM:
+    """Pass-through LLM that adds every completion to a `UsageMeter` (e.g. one per episode)."""
+
+    def __init__(self, llm: LLM, meter: UsageMeter) -> None:
+        self.inner = llm
+        self.meter = meter
+        self.backend = llm.backend
+        self.model = llm.model
+
+    def complete(self, request: Request) -> Completion:
+        completion = self.inner.complete(request)
+        self.meter.add(completion)
+        return completion
+

@@ -1,0 +1,131 @@
+"""Annotation: state summaries, thoughts and outcome goals of every step, embedded once each."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from pnlc.config import ConfigError, Params
+from pnlc.data import Annotation, episode_from_dict, episode_id, read_jsonl, write_jsonl
+from pnlc.pipeline.factory import METRIC_SCALE, check_env, make_embedder, make_llm
+
+log = logging.getLogger(__name__)
+
+
+class TextTable:
+    """Assigns one row per distinct text, in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = {}
+
+    def row(self, text: str) -> int:
+        if text not in self.rows:
+            self.rows[text] = len(self.rows)
+        return self.rows[text]
+
+    @property
+    def texts(self) -> list[str]:
+        return list(self.rows)
+
+
+def load_episodes(paths: Sequence[Path]) -> list:
+    episodes = []
+    for p in paths:
+        episodes.extend(read_jsonl(p, episode_from_dict))
+    return episodes
+
+
+def summaries(params: Params, episodes: list) -> list[tuple[list[str], str]]:
+    """Per episode: the summary of each pre-action state, and of the final state."""
+    mode = params.section("annotate").summarizer
+    if mode == "describe":
+        return [([s.state_summary for s in ep.steps], ep.final_summary) for ep in episodes]
+    if mode != "llm":
+        raise ConfigError(f"{params.source}: annotate.summarizer: {mode!r} is not 'describe' or 'llm'")
+    if params.backend == "sim":
+        raise ConfigError(
+            f"{params.source}: annotate.summarizer: 'llm' needs backend anthropic or hf (backend is sim)"
+        )
+    from pnlc.agents.llm_policy import summarize
+
+    llm = make_llm(params)
+    return [
+        ([summarize(llm, s.observation) for s in ep.steps], summarize(llm, ep.final_observation))
+        for ep in episodes
+    ]
+
+
+def annotate(params: Params, env_name: str, inputs: Sequence[Path], out_jsonl: Path, out_npz: Path) -> int:
+    from pnlc.value.data import TransitionData, save_npz
+
+    check_env(env_name)
+    episodes = [ep for ep in load_episodes(inputs) if ep.steps]
+    if not episodes:
+        raise ValueError(f"{', '.join(map(str, inputs))}: no episodes with steps to annotate")
+    table = TextTable()
+    texts = summaries(params, episodes)
+    goal_texts: dict[str, int] = {}
+    for ep in episodes:
+        for g in ep.info.get("goal_outcomes", {}):
+            goal_texts.setdefault(g, len(goal_texts))
+
+    records: list[Annotation] = []
+    cols: dict[str, list] = {k: [] for k in ("state", "thought", "next_state", "episode", "step", "terminal")}
+    labels = np.zeros((len(episodes), len(goal_texts)), dtype=np.float32)
+    success = np.zeros(len(episodes), dtype=np.float32)
+    scale = METRIC_SCALE[env_name]
+    for e, (ep, (state_texts, final_text)) in enumerate(zip(episodes, texts)):
+        for g, happened in ep.info.get("goal_outcomes", {}).items():
+            labels[e, goal_texts[g]] = float(happened)
+        success[e] = float(np.clip(ep.metric / scale, 0.0, 1.0))
+        chain = list(state_texts) + [final_text]
+        for t, step in enumerate(ep.steps):
+            s, a, s2 = table.row(chain[t]), table.row(step.thought), table.row(chain[t + 1])
+            last = t == len(ep.steps) - 1
+            for key, val in zip(cols, (s, a, s2, e, t, last)):
+                cols[key].append(val)
+            records.append(
+                Annotation(
+                    episode_id=episode_id(ep),
+                    episode_index=e,
+                    step_index=t,
+                    state_summary=chain[t],
+                    next_state_summary=chain[t + 1],
+                    thought=step.thought,
+                    state_row=s,
+                    next_state_row=s2,
+                    thought_row=a,
+                    terminal=last,
+                    reward=step.reward,
+                    outcome=dict(ep.outcome),
+                )
+            )
+    embedder = make_embedder(params)
+    log.info("embedding %d distinct texts and %d outcome goals", len(table.rows), len(goal_texts))
+    emb = np.asarray(embedder.embed(table.texts), dtype=np.float32)
+    goal_emb = (
+        np.asarray(embedder.embed(list(goal_texts)), dtype=np.float32)
+        if goal_texts
+        else np.zeros((0, emb.shape[1]), dtype=np.float32)
+    )
+    data = TransitionData(
+        embeddings=emb,
+        state=np.asarray(cols["state"], dtype=np.int64),
+        thought=np.asarray(cols["thought"], dtype=np.int64),
+        next_state=np.asarray(cols["next_state"], dtype=np.int64),
+        episode=np.asarray(cols["episode"], dtype=np.int64),
+        step=np.asarray(cols["step"], dtype=np.int64),
+        terminal=np.asarray(cols["terminal"], dtype=bool),
+        outcome_goals=goal_emb,
+        outcome_labels=labels,
+        success=success,
+        outcome_goal_texts=tuple(goal_texts),
+        embedder_id=embedder.model_id,
+    )
+    write_jsonl(out_jsonl, records)
+    save_npz(out_npz, data)
+    log.info("annotated %d steps of %d episodes", len(records), len(episodes))
+    return len(records)

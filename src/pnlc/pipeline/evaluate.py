@@ -1,0 +1,81 @@
+"""Evaluation: one method on the shared test task/seed list; then metrics over all methods."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Sequence
+
+from pnlc.config import ConfigError, Params
+from pnlc.data import append_jsonl, atomic_write_text, episode_from_dict, read_jsonl, truncate_incomplete
+from pnlc.pipeline.factory import agent_config, derive_seed, load_critic, make_embedder, make_env, make_policy
+from pnlc.pipeline.generate import partial_path
+
+log = logging.getLogger(__name__)
+
+CRITIC_METHODS = {"pnlc", "best_of_n"}
+SCALAR_METHODS = {"scalar_critic"}
+
+
+def test_plan(params: Params, env, eval_seed: int) -> list[tuple[str, int]]:
+    """The (task_id, episode seed) list every method plays for one evaluation seed."""
+    tasks = env.tasks("test")[: params.run.test_tasks]
+    if not tasks:
+        raise ValueError(f"{env.name}: the test split has no tasks")
+    return [(t, derive_seed("eval", env.name, eval_seed, t)) for t in tasks]
+
+
+def evaluate(
+    params: Params,
+    env_name: str,
+    method: str,
+    eval_seed: int,
+    critic_path: Path | None,
+    scalar_path: Path | None,
+    out: Path,
+) -> int:
+    from tqdm import tqdm
+
+    from pnlc.agents.methods import make_agent
+    from pnlc.agents.runner import run_task
+
+    if method in CRITIC_METHODS and critic_path is None:
+        raise ConfigError(f"method {method} needs --critic (a trained goal-conditioned critic)")
+    if method in SCALAR_METHODS and scalar_path is None:
+        raise ConfigError(f"method {method} needs --scalar-critic (a trained scalar critic)")
+    env = make_env(params, env_name)
+    policy = make_policy(params, env_name, "oracle" if method == "oracle" else "prior")
+    critic = None
+    if critic_path is not None or scalar_path is not None:
+        critic = load_critic(critic_path or scalar_path, make_embedder(params))
+    agent = make_agent(method, policy, critic, agent_config(params))
+
+    plan = test_plan(params, env, eval_seed)
+    part = partial_path(Path(out))
+    done = truncate_incomplete(part)
+    for task_id, seed in tqdm(plan[done:], desc=f"evaluate {env_name} {method}", unit="task", disable=None):
+        episode = run_task(env, agent, task_id, seed, backend=params.backend)
+        append_jsonl(part, episode)
+    os.replace(part, out)
+    log.info("wrote %d %s episodes to %s", len(plan), method, out)
+    return len(plan)
+
+
+def summarize(params: Params, env_name: str, inputs: Sequence[Path], out: Path) -> dict:
+    from pnlc.evaluation.metrics import compare_methods
+
+    ev = params.section("evaluate")
+    by_method: dict[str, list] = defaultdict(list)
+    for path in inputs:
+        for ep in read_jsonl(path, episode_from_dict):
+            by_method[ep.policy].append(ep)
+    result = compare_methods(
+        dict(by_method), env_name, reference="react",
+        n_boot=ev.bootstrap_samples, ci=ev.confidence, seed=ev.seed,
+    )
+    result = {"env": env_name, "backend": params.backend, "size": params.size, **result}
+    atomic_write_text(out, json.dumps(result, indent=2, sort_keys=True) + "\n")
+    return result

@@ -1,0 +1,89 @@
+"""Builds environments, policies, critics and agents from the typed configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from pnlc.config import ConfigError, Params
+
+log = logging.getLogger(__name__)
+
+ENVS = ("avalon", "webshop", "persuasion")
+# Divides an episode's metric into [0, 1] for the scalar critic's success target.
+METRIC_SCALE = {"avalon": 1.0, "webshop": 1.0, "persuasion": 2.0}
+
+
+def check_env(name: str) -> None:
+    if name not in ENVS:
+        raise ConfigError(f"unknown environment {name!r}; choose one of {', '.join(ENVS)}")
+
+
+def derive_seed(*parts: Any) -> int:
+    """A 31-bit seed from named parts (stable across runs and machines)."""
+    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def env_config(params: Params, name: str) -> Any:
+    check_env(name)
+    return params.section(name)
+
+
+def make_env(params: Params, name: str, counterpart_llm: Any = None) -> Any:
+    cfg = env_config(params, name)
+    module = importlib.import_module(f"pnlc.envs.{name}")
+    if name == "persuasion" and counterpart_llm is not None:
+        return module.make_env(cfg, donor_llm=counterpart_llm)
+    return module.make_env(cfg)
+
+
+def make_llm(params: Params) -> Any:
+    from pnlc.llm import make_llm as _make_llm
+
+    return _make_llm(params.section("llm"))
+
+
+def make_policy(params: Params, env_name: str, kind: str = "prior") -> Any:
+    """The acting policy: simulated (`backend: sim`) or an LLM through the prompt files."""
+    if params.backend == "sim":
+        module = importlib.import_module(f"pnlc.agents.sim.{env_name}")
+        return module.make_sim_policy(env_config(params, env_name), kind)
+    if kind == "oracle":
+        raise ConfigError("backend: the oracle is a simulated, privileged player; it exists only with backend: sim")
+    from pnlc.agents.llm_policy import LLMPolicy
+
+    return LLMPolicy(make_llm(params), env_name)
+
+
+def make_embedder(params: Params) -> Any:
+    from pnlc.embed import make_embedder as _make_embedder
+
+    return _make_embedder(params.section("embed"))
+
+
+def agent_config(params: Params) -> Any:
+    from pnlc.agents.methods import AgentConfig
+
+    ev = params.section("evaluate")
+    return AgentConfig(
+        n_pos=ev.n_pos,
+        n_neg=ev.n_neg,
+        refine_rounds=ev.refine_rounds,
+        best_of_n=ev.best_of_n,
+        reflexion_trials=ev.reflexion_trials,
+        lats_branching=ev.lats_branching,
+        lats_depth=ev.lats_depth,
+        lats_exploration=ev.lats_exploration,
+    )
+
+
+def load_critic(path: Path | None, embedder: Any) -> Any:
+    if path is None:
+        return None
+    from pnlc.critic import Critic
+
+    return Critic.load(path, embedder)

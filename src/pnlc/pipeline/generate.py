@@ -1,0 +1,63 @@
+"""Generation: the prior agent plays training tasks, one shard at a time, resumably."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+
+from pnlc.config import Params
+from pnlc.data import append_jsonl, truncate_incomplete
+from pnlc.pipeline.factory import agent_config, derive_seed, make_env, make_policy
+
+log = logging.getLogger(__name__)
+
+
+def shard_range(total: int, shards: int, shard: int) -> range:
+    """Episode indices of one shard: contiguous blocks that together cover 0..total-1."""
+    if not 0 <= shard < shards:
+        raise ValueError(f"--shard {shard}: must be in 0..{shards - 1} (sizes.<size>.shards = {shards})")
+    return range(shard * total // shards, (shard + 1) * total // shards)
+
+
+def partial_path(out: Path) -> Path:
+    """Where a shard grows until complete; Snakemake never deletes it, so a rerun resumes."""
+    return out.with_name(out.name + ".partial")
+
+
+def with_goal_outcomes(episode, env):
+    """Attach the environment's outcome-goal labels, which annotation turns into training goals."""
+    goals = {str(k): bool(v) for k, v in env.goal_outcomes().items()}
+    return dataclasses.replace(episode, info={**dict(episode.info), "goal_outcomes": goals})
+
+
+def generate(params: Params, env_name: str, shard: int, out: Path) -> int:
+    from tqdm import tqdm
+
+    from pnlc.agents.methods import make_agent
+    from pnlc.agents.runner import run_episode
+
+    run = params.run
+    gen = params.section("generate")
+    indices = shard_range(run.train_episodes, run.shards, shard)
+    env = make_env(params, env_name)
+    tasks = env.tasks("train")
+    if not tasks:
+        raise ValueError(f"env.{env_name}: the train split has no tasks")
+    policy = make_policy(params, env_name, gen.policy)
+    agent = make_agent("react", policy, None, agent_config(params))
+
+    part = partial_path(Path(out))
+    done = truncate_incomplete(part)
+    if done:
+        log.info("resuming %s after %d complete episodes", part, done)
+    todo = indices[done:]
+    for i in tqdm(todo, desc=f"generate {env_name} shard {shard}", unit="ep", disable=None):
+        task_id = tasks[i % len(tasks)]
+        seed = derive_seed(gen.seed, env_name, "train", i)
+        episode = run_episode(env, agent, task_id, seed, backend=params.backend)
+        append_jsonl(part, with_goal_outcomes(episode, env))
+    os.replace(part, out) if part.exists() else Path(out).write_text("", encoding="utf-8")
+    log.info("wrote %d episodes to %s", len(indices), out)
+    return len(indices)

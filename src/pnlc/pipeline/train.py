@@ -1,0 +1,44 @@
+"""Training: one goal-conditioned IQL critic per (environment, variant, seed)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Mapping
+
+from pnlc.config import ConfigError, Params, build
+from pnlc.pipeline.factory import check_env
+
+log = logging.getLogger(__name__)
+
+
+def train_config(params: Params, variant: str, seed: int) -> Any:
+    """The TrainConfig of a variant: `train.critic` with the variant's overrides, the size's step
+    budget and the wildcard seed."""
+    from pnlc.value.config import TrainConfig
+
+    section = params.raw["train"]
+    variants: Mapping[str, Mapping[str, Any]] = section["variants"]
+    if variant not in variants:
+        raise ConfigError(
+            f"{params.source}: train.variants: no variant {variant!r} (have {', '.join(variants)})"
+        )
+    merged = {**section["critic"], **variants[variant]}
+    merged["seed"] = seed
+    merged["max_steps"] = params.run.critic_max_steps
+    return build(TrainConfig, merged, f"train.variants.{variant}", params.source)
+
+
+def train(params: Params, env_name: str, variant: str, seed: int, annotations: Path, out_dir: Path) -> dict:
+    from pnlc.value.data import load_npz
+    from pnlc.value.train import fit
+
+    check_env(env_name)
+    cfg = train_config(params, variant, seed)
+    data = load_npz(annotations)
+    log.info(
+        "training %s/%s seed %d on %d transitions of %d episodes",
+        env_name, variant, seed, data.num_transitions, data.num_episodes,
+    )
+    metrics = fit(data, cfg, Path(out_dir))
+    return metrics

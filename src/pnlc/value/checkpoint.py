@@ -1,0 +1,130 @@
+"""Critic checkpoint IO and the batched inference model the critic layer wraps."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from pnlc.data.jsonl import atomic_path
+from pnlc.value.config import TrainConfig
+
+CHECKPOINT_FORMAT = "pnlc.value.critic/1"
+CHECKPOINT_NAME = "critic.ckpt"
+
+
+class CheckpointError(ValueError):
+    """A critic checkpoint is unreadable, of another format, or built on another embedder."""
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    networks_state: dict[str, Any],
+    cfg: TrainConfig,
+    embedder_id: str,
+    dim: int,
+    outcome_goal_texts: Sequence[str],
+) -> None:
+    """Write plain dicts and CPU tensors with torch.save, atomically."""
+    import torch
+
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "state_dict": {k: v.detach().to("cpu", torch.float32).clone() for k, v in networks_state.items()},
+        "config": cfg.to_dict(),
+        "embedder_id": str(embedder_id),
+        "dim": int(dim),
+        "outcome_goal_texts": [str(t) for t in outcome_goal_texts],
+    }
+    with atomic_path(path, suffix=".ckpt") as tmp:
+        torch.save(payload, tmp)
+
+
+class ValueModel:
+    """Trained critic for inference: numpy embeddings in, probabilities out, one batched forward.
+
+    q(s, a, g) = min of the twin Q heads = probability that goal g is reached (for outcome goals:
+    holds at the episode's end) after following thought a in state s. For the scalar critic
+    (goal_conditioned False) the goal is ignored and q is the expected episode success.
+    """
+
+    def __init__(self, state_dict: dict[str, Any], cfg: TrainConfig, embedder_id: str, dim: int,
+                 outcome_goal_texts: Sequence[str], device: str = "cpu") -> None:
+        import torch
+
+        from pnlc.value.networks import TwinQ, ValueNet
+
+        self.cfg = cfg
+        self.embedder_id = embedder_id
+        self.dim = int(dim)
+        self.outcome_goal_texts = tuple(outcome_goal_texts)
+        self.goal_conditioned = cfg.goal_conditioned
+        self.device = torch.device(device)
+        goal_dim = self.dim if self.goal_conditioned else 0
+        self._q = TwinQ(self.dim, goal_dim, cfg.hidden_sizes)
+        self._v = ValueNet(self.dim, goal_dim, cfg.hidden_sizes)
+        self._q.load_state_dict({k[len("q."):]: v for k, v in state_dict.items() if k.startswith("q.")})
+        self._v.load_state_dict({k[len("value."):]: v for k, v in state_dict.items() if k.startswith("value.")})
+        self._q.to(self.device).eval()
+        self._v.to(self.device).eval()
+
+    def _tensor(self, x: np.ndarray, name: str, rows: int | None) -> Any:
+        import torch
+
+        arr = np.asarray(x, dtype=np.float32)
+        if arr.ndim != 2 or arr.shape[1] != self.dim or (rows is not None and arr.shape[0] != rows):
+            want = f"[{rows if rows is not None else 'B'}, {self.dim}]"
+            raise ValueError(f"ValueModel: {name} has shape {arr.shape}, expected {want}")
+        return torch.from_numpy(arr).to(self.device)
+
+    def q(self, state_emb: np.ndarray, thought_emb: np.ndarray, goal_emb: np.ndarray | None = None) -> np.ndarray:
+        """float32 [B] probabilities for B (state, thought, goal) rows."""
+        import torch
+
+        s = self._tensor(state_emb, "state_emb", None)
+        a = self._tensor(thought_emb, "thought_emb", s.shape[0])
+        g = None
+        if self.goal_conditioned:
+            if goal_emb is None:
+                raise ValueError("ValueModel.q: this critic is goal-conditioned; pass goal_emb [B, D]")
+            g = self._tensor(goal_emb, "goal_emb", s.shape[0])
+        with torch.inference_mode():
+            return self._q(s, a, g).float().cpu().numpy()
+
+    def v(self, state_emb: np.ndarray, goal_emb: np.ndarray | None = None) -> np.ndarray:
+        """float32 [B]: V(s, g), the upper-expectile value of the data's thoughts."""
+        import torch
+
+        s = self._tensor(state_emb, "state_emb", None)
+        g = self._tensor(goal_emb, "goal_emb", s.shape[0]) if self.goal_conditioned and goal_emb is not None else None
+        if self.goal_conditioned and g is None:
+            raise ValueError("ValueModel.v: this critic is goal-conditioned; pass goal_emb [B, D]")
+        with torch.inference_mode():
+            return self._v(s, g).float().cpu().numpy()
+
+
+def load_critic(path: str | os.PathLike[str], expected_embedder_id: str | None = None,
+                device: str = "cpu") -> ValueModel:
+    """Load a critic checkpoint; refuse one trained on embeddings of another encoder."""
+    import torch
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no critic checkpoint; run the training phase first")
+    try:
+        payload = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means the same thing here
+        raise CheckpointError(f"{p}: not a readable critic checkpoint ({exc}); retrain") from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{p}: not a {CHECKPOINT_FORMAT} checkpoint; retrain with this version")
+    embedder_id = payload["embedder_id"]
+    if expected_embedder_id is not None and expected_embedder_id != embedder_id:
+        raise CheckpointError(
+            f"{p}: critic was trained on embeddings from {embedder_id!r}, but the configured embedder "
+            f"is {expected_embedder_id!r}; its scores would be meaningless. Use the same embedder or "
+            "retrain the critic on annotations made with this one."
+        )
+    cfg = TrainConfig.from_dict(payload["config"])
+    return ValueModel(payload["state_dict"], cfg, embedder_id, payload["dim"], payload["outcome_goal_texts"], device)

@@ -1,0 +1,181 @@
+"""The critic's input: transitions over a table of embedded texts (the annotation phase writes it).
+
+Saved as one .npz whose keys are the field names below; `outcome_goal_texts` is a unicode array
+and `embedder_id` a 0-d unicode array.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pnlc.data.jsonl import save_npz as _save_npz_atomic
+
+
+class TransitionDataError(ValueError):
+    """Transition arrays are missing, mis-shaped or inconsistent; the message names the key."""
+
+
+# key -> (dtype kind, shape spec); shape letters: M texts, D dim, N transitions, E episodes, K outcome goals
+_ARRAYS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "embeddings": (np.float32, ("M", "D")),
+    "state": (np.int64, ("N",)),
+    "thought": (np.int64, ("N",)),
+    "next_state": (np.int64, ("N",)),
+    "episode": (np.int64, ("N",)),
+    "step": (np.int64, ("N",)),
+    "terminal": (np.bool_, ("N",)),
+    "outcome_goals": (np.float32, ("K", "D")),
+    "outcome_labels": (np.float32, ("E", "K")),
+    "success": (np.float32, ("E",)),
+}
+
+
+@dataclass(frozen=True)
+class TransitionData:
+    """Transitions (s_t, a_t, s_{t+1}) as rows into `embeddings`, sorted by episode then step.
+
+    embeddings:     float32 [M, D]  every distinct text (state summaries, thoughts), L2-normalised
+    state:          int64 [N]       row of s_t
+    thought:        int64 [N]       row of the thought a_t
+    next_state:     int64 [N]       row of s_{t+1} (for an episode's last step: its final state)
+    episode:        int64 [N]       episode index 0..E-1
+    step:           int64 [N]       t within the episode (0, 1, ...)
+    terminal:       bool [N]        s_{t+1} ends the episode
+    outcome_goals:  float32 [K, D]  embeddings of the outcome-goal sentences
+    outcome_labels: float32 [E, K]  1 if outcome k happened in episode e
+    success:        float32 [E]     episode metric scaled to [0, 1] (target of the scalar critic)
+    outcome_goal_texts: the K outcome-goal sentences
+    embedder_id:    the encoder that produced every embedding
+    """
+
+    embeddings: np.ndarray
+    state: np.ndarray
+    thought: np.ndarray
+    next_state: np.ndarray
+    episode: np.ndarray
+    step: np.ndarray
+    terminal: np.ndarray
+    outcome_goals: np.ndarray
+    outcome_labels: np.ndarray
+    success: np.ndarray
+    outcome_goal_texts: tuple[str, ...]
+    embedder_id: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "outcome_goal_texts", tuple(str(t) for t in self.outcome_goal_texts))
+        validate(self)
+
+    @property
+    def dim(self) -> int:
+        return int(self.embeddings.shape[1])
+
+    @property
+    def num_transitions(self) -> int:
+        return int(self.state.shape[0])
+
+    @property
+    def num_episodes(self) -> int:
+        return int(self.success.shape[0])
+
+    @property
+    def num_outcome_goals(self) -> int:
+        return int(self.outcome_goals.shape[0])
+
+
+def validate(data: TransitionData, where: str = "TransitionData") -> None:
+    """Check dtypes, shapes, index ranges and episode ordering; raise TransitionDataError."""
+    sizes: dict[str, int] = {}
+    for key, (dtype, spec) in _ARRAYS.items():
+        arr = getattr(data, key)
+        if not isinstance(arr, np.ndarray):
+            raise TransitionDataError(f"{where}: {key!r} must be a numpy array, got {type(arr).__name__}")
+        if arr.dtype != dtype:
+            raise TransitionDataError(f"{where}: {key!r} has dtype {arr.dtype}, expected {np.dtype(dtype)}")
+        if arr.ndim != len(spec):
+            raise TransitionDataError(
+                f"{where}: {key!r} has shape {arr.shape}, expected [{', '.join(spec)}]"
+            )
+        for letter, n in zip(spec, arr.shape):
+            if sizes.setdefault(letter, n) != n:
+                raise TransitionDataError(
+                    f"{where}: {key!r} has shape {arr.shape} ([{', '.join(spec)}]) but {letter} = "
+                    f"{sizes[letter]} elsewhere"
+                )
+    n, m, e = sizes["N"], sizes["M"], sizes["E"]
+    if n == 0 or e == 0:
+        raise TransitionDataError(f"{where}: no transitions or no episodes")
+    for key in ("state", "thought", "next_state"):
+        arr = getattr(data, key)
+        if arr.min() < 0 or arr.max() >= m:
+            raise TransitionDataError(f"{where}: {key!r} indexes rows outside embeddings [0, {m})")
+    ep = data.episode
+    if ep.min() < 0 or ep.max() >= e:
+        raise TransitionDataError(f"{where}: 'episode' values outside [0, {e}) (E from 'success')")
+    if np.any(np.diff(ep) < 0):
+        raise TransitionDataError(f"{where}: transitions must be sorted by episode, then step")
+    starts = np.r_[True, ep[1:] != ep[:-1]]
+    if np.any(data.step[starts] != 0) or np.any(data.step[~starts] != data.step[np.flatnonzero(~starts) - 1] + 1):
+        raise TransitionDataError(f"{where}: 'step' must count 0, 1, 2, ... within each episode")
+    if len(np.unique(ep)) != e:
+        raise TransitionDataError(f"{where}: some episodes in 0..{e - 1} have no transitions")
+    last = np.r_[ep[1:] != ep[:-1], True]
+    if not np.all(data.terminal[last]):
+        bad = int(ep[last & ~data.terminal][0])
+        raise TransitionDataError(
+            f"{where}: the last transition of episode {bad} is not terminal; every episode must end "
+            "with terminal = True"
+        )
+    if np.any(data.terminal & ~last):
+        raise TransitionDataError(f"{where}: a terminal transition is followed by more steps of the same episode")
+    if len(data.outcome_goal_texts) != sizes["K"]:
+        raise TransitionDataError(
+            f"{where}: {len(data.outcome_goal_texts)} outcome_goal_texts for {sizes['K']} outcome_goals"
+        )
+    if not np.all(np.isfinite(data.embeddings)):
+        raise TransitionDataError(f"{where}: 'embeddings' contains NaN or inf")
+    for key in ("outcome_labels", "success"):
+        arr = getattr(data, key)
+        if arr.size and (not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 1):
+            raise TransitionDataError(f"{where}: {key!r} must lie in [0, 1]")
+    if not isinstance(data.embedder_id, str) or not data.embedder_id:
+        raise TransitionDataError(f"{where}: 'embedder_id' must be a non-empty string")
+
+
+def save_npz(path: str | os.PathLike[str], data: TransitionData) -> None:
+    """Write the transitions atomically as a compressed .npz (keys = field names)."""
+    arrays = {key: getattr(data, key) for key in _ARRAYS}
+    arrays["outcome_goal_texts"] = np.array(list(data.outcome_goal_texts), dtype=np.str_).reshape(-1)
+    arrays["embedder_id"] = np.array(data.embedder_id, dtype=np.str_)
+    _save_npz_atomic(path, **arrays)
+
+
+def load_npz(path: str | os.PathLike[str]) -> TransitionData:
+    """Read and validate; errors name the file and the missing or mis-shaped key."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file; run the annotation phase that writes it first")
+    try:
+        with np.load(p, allow_pickle=False) as npz:
+            present = set(npz.files)
+            wanted = list(_ARRAYS) + ["outcome_goal_texts", "embedder_id"]
+            missing = [k for k in wanted if k not in present]
+            if missing:
+                raise TransitionDataError(f"{p}: missing key(s) {missing}; regenerate the file with the annotation phase")
+            arrays = {k: npz[k] for k in wanted}
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise TransitionDataError(f"{p}: not a readable .npz ({exc}); regenerate it") from None
+    texts = arrays.pop("outcome_goal_texts")
+    embedder_id = arrays.pop("embedder_id")
+    if texts.ndim != 1 or embedder_id.ndim != 0:
+        raise TransitionDataError(f"{p}: 'outcome_goal_texts' must be 1-d and 'embedder_id' 0-d")
+    try:
+        return TransitionData(
+            **arrays, outcome_goal_texts=tuple(texts.tolist()), embedder_id=str(embedder_id.item())
+        )
+    except TransitionDataError as exc:
+        raise TransitionDataError(f"{p}: {exc}") from None

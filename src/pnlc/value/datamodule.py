@@ -1,0 +1,160 @@
+"""Episode split and resident-tensor batches for the critic (no DataLoader, no per-sample Python)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Iterator
+
+import lightning as L
+import numpy as np
+
+from pnlc.value.config import TrainConfig
+from pnlc.value.data import TransitionData
+from pnlc.value.relabel import SplitTensors, check_mixture, relabeled_batch, split_tensors
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
+log = logging.getLogger(__name__)
+
+# Independent random streams derived from the config seed.
+STREAM_INIT, STREAM_SPLIT, STREAM_TRAIN, STREAM_VAL, STREAM_DIAGNOSTICS = range(5)
+
+
+def stream_seed(seed: int, stream: int) -> int:
+    """A 63-bit seed for one named random stream of a run."""
+    return int(np.random.SeedSequence([seed, stream]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+def torch_generator(seed: int, stream: int, device: "torch.device | str") -> "torch.Generator":
+    import torch
+
+    g = torch.Generator(device=torch.device(device))
+    g.manual_seed(stream_seed(seed, stream))
+    return g
+
+
+def split_episodes(num_episodes: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, val) episode indices, disjoint and sorted; at least one episode in each."""
+    if num_episodes < 2:
+        raise ValueError(f"need at least 2 episodes to hold some out (val_fraction), got {num_episodes}")
+    rng = np.random.default_rng(stream_seed(seed, STREAM_SPLIT))
+    perm = rng.permutation(num_episodes)
+    n_val = int(round(val_fraction * num_episodes))
+    n_val = min(max(n_val, 1), num_episodes - 1)
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+class RelabeledBatches:
+    """Endless training batches: uniform transition indices, relabeled on the tensors' device."""
+
+    def __init__(self, split: SplitTensors, cfg: TrainConfig, generator: "torch.Generator") -> None:
+        self.split = split
+        self.cfg = cfg
+        self.generator = generator
+
+    def sample(self) -> dict[str, "Tensor"]:
+        import torch
+
+        index = torch.randint(self.split.num_transitions, (self.cfg.batch_size,),
+                              generator=self.generator, device=self.split.device)
+        return relabeled_batch(self.split, index, self.cfg.goal_mixture, self.cfg.discount,
+                               self.cfg.goal_match_threshold, self.cfg.goal_conditioned, self.generator)
+
+    def __iter__(self) -> Iterator[dict[str, "Tensor"]]:
+        while True:
+            yield self.sample()
+
+
+class FixedBatches:
+    """A finite, re-iterable sequence of prebuilt batches (one loader, not a list of loaders)."""
+
+    def __init__(self, batches: list[dict[str, "Tensor"]]) -> None:
+        self.batches = batches
+
+    def __iter__(self) -> Iterator[dict[str, "Tensor"]]:
+        return iter(self.batches)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+def fixed_batches(split: SplitTensors, cfg: TrainConfig, generator: "torch.Generator") -> FixedBatches:
+    """Every transition of the split once, each with one relabeled goal, in batches (val losses)."""
+    import torch
+
+    index = torch.arange(split.num_transitions, device=split.device)
+    return FixedBatches([
+        relabeled_batch(split, chunk, cfg.goal_mixture, cfg.discount, cfg.goal_match_threshold,
+                        cfg.goal_conditioned, generator)
+        for chunk in index.split(cfg.batch_size)
+    ])
+
+
+class TransitionDataModule(L.LightningDataModule):
+    """Splits episodes into train/val (seeded, disjoint) and serves batches from resident tensors.
+
+    The split tensors move once to the trainer's root device; each training batch is a gather plus
+    relabeling on that device.
+    """
+
+    def __init__(self, data: TransitionData, cfg: TrainConfig) -> None:
+        super().__init__()
+        self.data = data
+        self.cfg = cfg
+        self.train_episodes, self.val_episodes = split_episodes(data.num_episodes, cfg.val_fraction, cfg.seed)
+        self.train_split: SplitTensors | None = None
+        self.val_split: SplitTensors | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_split is not None:
+            return
+        self.train_split = split_tensors(self.data, self.train_episodes)
+        self.val_split = split_tensors(self.data, self.val_episodes)
+        if self.cfg.goal_conditioned:
+            check_mixture(self.train_split, self.cfg.goal_mixture, "train split")
+            check_mixture(self.val_split, _val_mixture(self.cfg, self.val_split), "val split")
+        log.info("critic data: %d train / %d val episodes, %d / %d transitions",
+                 self.train_split.num_episodes, self.val_split.num_episodes,
+                 self.train_split.num_transitions, self.val_split.num_transitions)
+
+    def _device(self) -> "torch.device":
+        import torch
+
+        trainer = self.trainer
+        return trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+
+    def train_dataloader(self) -> RelabeledBatches:
+        self.setup()
+        assert self.train_split is not None
+        device = self._device()
+        self.train_split = self.train_split.to(device)
+        return RelabeledBatches(self.train_split, self.cfg, torch_generator(self.cfg.seed, STREAM_TRAIN, device))
+
+    def val_dataloader(self) -> FixedBatches:
+        self.setup()
+        assert self.val_split is not None
+        device = self._device()
+        self.val_split = self.val_split.to(device)
+        val_cfg = _replace_mixture(self.cfg, _val_mixture(self.cfg, self.val_split))
+        return fixed_batches(self.val_split, val_cfg, torch_generator(self.cfg.seed, STREAM_VAL, device))
+
+
+def _val_mixture(cfg: TrainConfig, split: SplitTensors):
+    """The training mixture, minus other-episode goals when the val split has a single episode."""
+    from pnlc.value.config import GoalMixture
+
+    gm = cfg.goal_mixture
+    if split.num_episodes >= 2 or gm.other_episode == 0:
+        return gm
+    rest = gm.future + gm.final + gm.outcome
+    if rest == 0:
+        return GoalMixture(future=1.0, final=0.0, other_episode=0.0, outcome=0.0)
+    return GoalMixture(future=gm.future / rest, final=gm.final / rest, other_episode=0.0, outcome=gm.outcome / rest)
+
+
+def _replace_mixture(cfg: TrainConfig, mixture) -> TrainConfig:
+    from dataclasses import replace
+
+    return cfg if mixture is cfg.goal_mixture else replace(cfg, goal_mixture=mixture)

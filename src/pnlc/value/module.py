@@ -1,0 +1,128 @@
+"""The goal-conditioned IQL critic as a LightningModule (manual optimization)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+import lightning as L
+import torch
+from torch import Tensor
+
+from pnlc.value.config import TrainConfig
+from pnlc.value.losses import polyak_update, q_loss, td_target, value_loss
+from pnlc.value.networks import TwinQ, ValueNet
+
+OPTIMIZERS_PER_UPDATE = 2  # Lightning counts every optimizer.step() as a global step
+
+
+def build_networks(dim: int, cfg: TrainConfig) -> tuple[ValueNet, TwinQ]:
+    """V and twin Q, initialised from the config seed without touching the global RNG."""
+    from pnlc.value.datamodule import STREAM_INIT, stream_seed
+
+    goal_dim = dim if cfg.goal_conditioned else 0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(stream_seed(cfg.seed, STREAM_INIT))
+        value = ValueNet(dim, goal_dim, cfg.hidden_sizes)
+        q = TwinQ(dim, goal_dim, cfg.hidden_sizes)
+    return value, q
+
+
+class IQLCritic(L.LightningModule):
+    """Goal-conditioned IQL (PAPER.md §4). Each training batch runs, in this order:
+
+    1. V step:      minimise E[L_expectile(Q_target(s, a, g) - V(s, g))] (Q_target = min of the twin
+                    target networks);
+    2. Q step:      minimise E[(r + discount (1 - r)(1 - terminal) V(s', g) - Q_i(s, a, g))^2] for both
+                    twin heads, with V(s', g) from the V just updated in step 1;
+    3. target step: Q_target <- (1 - target_update_rate) Q_target + target_update_rate Q.
+
+    All outputs are sigmoid-bounded, so V and Q read as probabilities. With goal_conditioned = False
+    the goal input is absent (scalar critic of the episode's success).
+    """
+
+    def __init__(self, dim: int, cfg: TrainConfig) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.cfg = cfg
+        self.dim = dim
+        self.value, self.q = build_networks(dim, cfg)
+        self.q_target = copy.deepcopy(self.q)
+        self.q_target.requires_grad_(False)
+        self.train_history: list[tuple[int, Tensor, Tensor]] = []
+        self.val_history: list[tuple[int, float, float]] = []
+        self._val_sums: list[Tensor] = []
+
+    # -- the update, usable with or without a Trainer ------------------------------------------
+    def losses(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """(v_loss, q_loss) of a batch without updating anything (validation)."""
+        goal = batch.get("goal")
+        with torch.no_grad():
+            q_t = self.q_target(batch["state"], batch["thought"], goal)
+            v = self.value(batch["state"], goal)
+            v_next = self.value(batch["next_state"], goal)
+            target = td_target(batch["reward"], batch["terminal"], batch["discount"], v_next)
+            q1, q2 = self.q.both(batch["state"], batch["thought"], goal)
+            lv = value_loss(q_t, v, self.cfg.expectile, "mean")
+            lq = q_loss(q1, target, "mean") + q_loss(q2, target, "mean")
+        return lv, lq
+
+    def iql_update(
+        self,
+        batch: dict[str, Tensor],
+        value_optimizer: torch.optim.Optimizer,
+        q_optimizer: torch.optim.Optimizer,
+        backward: Callable[[Tensor], None],
+    ) -> tuple[Tensor, Tensor]:
+        """One update in the documented order (V, then Q, then target); returns detached losses."""
+        goal = batch.get("goal")
+        state, thought = batch["state"], batch["thought"]
+        # 1. V
+        with torch.no_grad():
+            q_t = self.q_target(state, thought, goal)
+        lv = value_loss(q_t, self.value(state, goal), self.cfg.expectile, "mean")
+        value_optimizer.zero_grad(set_to_none=True)
+        backward(lv)
+        value_optimizer.step()
+        # 2. Q, bootstrapping from the freshly updated V
+        with torch.no_grad():
+            v_next = self.value(batch["next_state"], goal)
+            target = td_target(batch["reward"], batch["terminal"], batch["discount"], v_next)
+        q1, q2 = self.q.both(state, thought, goal)
+        lq = q_loss(q1, target, "mean") + q_loss(q2, target, "mean")
+        q_optimizer.zero_grad(set_to_none=True)
+        backward(lq)
+        q_optimizer.step()
+        # 3. target
+        polyak_update(self.q_target, self.q, self.cfg.target_update_rate)
+        return lv.detach(), lq.detach()
+
+    # -- Lightning hooks -----------------------------------------------------------------------
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        kw = dict(lr=self.cfg.learning_rate, weight_decay=self.cfg.weight_decay)
+        return [torch.optim.AdamW(self.value.parameters(), **kw), torch.optim.AdamW(self.q.parameters(), **kw)]
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        value_optimizer, q_optimizer = self.optimizers()
+        lv, lq = self.iql_update(batch, value_optimizer, q_optimizer, self.manual_backward)
+        if batch_idx % self.cfg.log_every_n_steps == 0:
+            self.train_history.append((batch_idx, lv, lq))
+            self.log_dict({"train/v_loss": lv, "train/q_loss": lq}, on_step=True, on_epoch=False,
+                          batch_size=self.cfg.batch_size)
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_sums = []
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        lv, lq = self.losses(batch)
+        n = batch["reward"].shape[0]
+        self._val_sums.append(torch.stack([lv * n, lq * n, torch.tensor(float(n), device=lv.device)]))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._val_sums:
+            return
+        total = torch.stack(self._val_sums).sum(0)
+        v_loss, q_loss_, _ = (total / total[2]).tolist()
+        step = self.trainer.global_step // OPTIMIZERS_PER_UPDATE if self._trainer is not None else 0
+        self.val_history.append((step, v_loss, q_loss_))
+        self.log_dict({"val/v_loss": v_loss, "val/q_loss": q_loss_}, on_step=False, on_epoch=True)

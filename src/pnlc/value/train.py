@@ -1,0 +1,135 @@
+"""Train the critic, save it, and write held-out diagnostics: the training phase's library entry."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from pnlc.data.jsonl import atomic_write_text
+from pnlc.value.checkpoint import CHECKPOINT_NAME, save_checkpoint
+from pnlc.value.config import TrainConfig
+from pnlc.value.data import TransitionData
+
+log = logging.getLogger(__name__)
+
+METRICS_NAME = "metrics.json"
+CURVES_NAME = "curves.csv"
+LOSS_FIGURE_NAME = "loss_curves.png"
+RELIABILITY_FIGURE_NAME = "reliability.png"
+LOGS_NAME = "logs"  # Lightning's CSVLogger writes logs/metrics.csv here
+
+
+def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], **overrides: Any):
+    """The Lightning Trainer for `cfg`, logging CSV into out_dir/logs; overrides go to Trainer
+    (tests pass fast_dev_run=True).
+
+    Lightning counts every optimizer step as a global step and each update steps two optimizers
+    (V and Q), so the Trainer's max_steps is twice cfg.max_steps.
+    """
+    import lightning as L
+    from lightning.pytorch.loggers import CSVLogger
+
+    from pnlc.value.module import OPTIMIZERS_PER_UPDATE
+
+    kwargs: dict[str, Any] = dict(
+        accelerator=cfg.accelerator,
+        devices=1,
+        precision=cfg.precision,
+        max_steps=cfg.max_steps * OPTIMIZERS_PER_UPDATE,
+        max_epochs=-1,
+        val_check_interval=cfg.val_every_n_steps,
+        check_val_every_n_epoch=None,
+        num_sanity_val_steps=0,
+        log_every_n_steps=1,  # the module itself logs only every cfg.log_every_n_steps updates
+        logger=CSVLogger(save_dir=str(out_dir), name=LOGS_NAME, version=""),
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=str(out_dir),
+    )
+    kwargs.update(overrides)
+    return L.Trainer(**kwargs)
+
+
+def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Train on the training episodes, then write into out_dir: critic.ckpt, metrics.json,
+    curves.csv, loss_curves.png, reliability.png (and Lightning's logs/metrics.csv).
+
+    Returns the metrics dict that metrics.json holds.
+    """
+    from pnlc.value.checkpoint import ValueModel
+    from pnlc.value.datamodule import TransitionDataModule
+    from pnlc.value.diagnostics import evaluate_heldout, plot_loss_curves, plot_reliability
+    from pnlc.value.module import OPTIMIZERS_PER_UPDATE, IQLCritic
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    datamodule = TransitionDataModule(data, cfg)
+    module = IQLCritic(data.dim, cfg)
+    trainer = build_trainer(cfg, out)
+    log.info("training critic: %d updates of %d transitions (%s, %s)", cfg.max_steps, cfg.batch_size,
+             cfg.accelerator, cfg.precision)
+    t0 = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule)
+    seconds = time.perf_counter() - t0
+    device = str(trainer.strategy.root_device.type)
+    updates = trainer.global_step // OPTIMIZERS_PER_UPDATE
+
+    state = {k: v for k, v in module.state_dict().items()}
+    save_checkpoint(out / CHECKPOINT_NAME, state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts)
+    model = ValueModel(state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts, device="cpu")
+
+    train_rows = [(int(s), float(lv), float(lq)) for s, lv, lq in module.train_history]
+    val_rows = list(module.val_history)
+    diagnostics = evaluate_heldout(model.q, data, datamodule.val_episodes, cfg)
+    arrays = diagnostics.pop("_arrays")
+
+    metrics: dict[str, Any] = {
+        "train": {
+            "updates": int(updates),
+            "seconds": seconds,
+            "transitions_per_s": updates * cfg.batch_size / seconds if seconds > 0 else None,
+            "device": device,
+            "episodes": int(len(datamodule.train_episodes)),
+            "final_v_loss": train_rows[-1][1] if train_rows else None,
+            "final_q_loss": train_rows[-1][2] if train_rows else None,
+        },
+        "val": {
+            "episodes": int(len(datamodule.val_episodes)),
+            "v_loss": val_rows[-1][1] if val_rows else None,
+            "q_loss": val_rows[-1][2] if val_rows else None,
+        },
+        **diagnostics,
+        "embedder_id": data.embedder_id,
+        "goal_conditioned": cfg.goal_conditioned,
+    }
+    _write_curves(out / CURVES_NAME, train_rows, val_rows)
+    plot_loss_curves(out / LOSS_FIGURE_NAME, train_rows, val_rows)
+    title, pred, label = arrays["calibration"]
+    plot_reliability(out / RELIABILITY_FIGURE_NAME, f"held-out reliability: {title}", pred, label)
+    atomic_write_text(out / METRICS_NAME, json.dumps(_json_ready(metrics), indent=2, sort_keys=True) + "\n")
+    log.info("critic trained in %.1f s (%s); held-out metrics in %s", seconds, device, out / METRICS_NAME)
+    return metrics
+
+
+def _write_curves(path: Path, train_rows: list[tuple[int, float, float]], val_rows: list[tuple[int, float, float]]) -> None:
+    lines = ["step,split,v_loss,q_loss"]
+    lines += [f"{s},train,{lv:.6g},{lq:.6g}" for s, lv, lq in train_rows]
+    lines += [f"{s},val,{lv:.6g},{lq:.6g}" for s, lv, lq in val_rows]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _json_ready(x: Any) -> Any:
+    """NaN/inf become null so metrics.json is strict JSON."""
+    if isinstance(x, dict):
+        return {k: _json_ready(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_ready(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x

@@ -1,0 +1,109 @@
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from pnlc.config import ConfigError, load_params, params_from_dict, schema_path
+
+
+@pytest.fixture
+def raw(repo):
+    return yaml.safe_load((repo / "params.yaml").read_text())
+
+
+def test_shipped_params_are_valid(repo):
+    params = load_params(repo / "params.yaml")
+    assert params.size == "quick" and params.backend == "sim"
+    assert params.run.train_episodes > 0
+    assert params.section("evaluate").n_pos == 2
+
+
+def test_top_level_keys_equal_schema_properties(repo, raw):
+    schema = yaml.safe_load(schema_path().read_text())
+    assert set(raw) == set(schema["properties"]) == set(schema["required"])
+
+
+def test_out_of_range_value_names_the_key_path(raw):
+    bad = copy.deepcopy(raw)
+    bad["train"]["critic"]["expectile"] = 1.7
+    with pytest.raises(ConfigError, match=r"train\.critic\.expectile: 1\.7 is greater than the maximum of 1"):
+        params_from_dict(bad)
+
+
+def test_unknown_key_is_rejected(raw):
+    bad = copy.deepcopy(raw)
+    bad["evaluate"]["n_goals"] = 4
+    with pytest.raises(ConfigError, match=r"evaluate: Additional properties are not allowed \('n_goals'"):
+        params_from_dict(bad)
+
+
+def test_wrong_type_is_rejected(raw):
+    bad = copy.deepcopy(raw)
+    bad["sizes"]["quick"]["shards"] = "two"
+    with pytest.raises(ConfigError, match=r"sizes\.quick\.shards: 'two' is not of type 'integer'"):
+        params_from_dict(bad)
+
+
+def test_missing_key_is_rejected(raw):
+    bad = copy.deepcopy(raw)
+    del bad["evaluate"]["refine_rounds"]
+    with pytest.raises(ConfigError, match="'refine_rounds' is a required property"):
+        params_from_dict(bad)
+
+
+def test_size_selects_the_paper_sizes(raw):
+    paper = copy.deepcopy(raw)
+    paper["size"] = "paper"
+    params = params_from_dict(paper)
+    assert params.run.train_episodes == 2500 and params.run.test_tasks == 100
+
+
+def test_unknown_size_is_rejected(raw):
+    bad = copy.deepcopy(raw)
+    bad["size"] = "huge"
+    with pytest.raises(ConfigError, match="size: 'huge' is not a key of sizes"):
+        params_from_dict(bad)
+
+
+def test_sections_are_frozen(repo):
+    params = load_params(repo / "params.yaml")
+    ev = params.section("evaluate")
+    with pytest.raises(Exception):
+        ev.n_pos = 3
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    p = tmp_path / "params.yaml"
+    p.write_text("size: quick\nbackend: [sim\n")
+    with pytest.raises(ConfigError, match=r"params\.yaml:\d+: not valid YAML"):
+        load_params(p)
+
+
+def test_cli_reports_config_errors_with_exit_code_2(tmp_path, raw):
+    bad = copy.deepcopy(raw)
+    bad["train"]["critic"]["expectile"] = 1.7
+    p = tmp_path / "params.yaml"
+    p.write_text(yaml.safe_dump(bad))
+    out = subprocess.run(
+        [sys.executable, "-m", "pnlc.cli", "--params", str(p), "generate", "--env", "avalon",
+         "--shard", "0", "--out", str(tmp_path / "x.jsonl")],
+        capture_output=True, text=True,
+    )
+    assert out.returncode == 2
+    assert "train.critic.expectile: 1.7 is greater than the maximum of 1" in out.stderr
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_cli_help_lists_phases():
+    out = subprocess.run([sys.executable, "-m", "pnlc.cli", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for phase in ("generate", "annotate", "train", "evaluate", "report"):
+        assert phase in out.stdout
+
+
+def test_cli_import_stays_light():
+    code = "import sys, pnlc.cli; heavy = [m for m in ('torch', 'lightning', 'transformers', 'anthropic') if m in sys.modules]; print(heavy)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"

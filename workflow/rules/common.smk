@@ -1,0 +1,96 @@
+# Every helper of the workflow lives here; rule files only declare rules.
+
+BACKEND = config["backend"]
+ENVS = list(config["envs"])
+RUN = config["sizes"][config["size"]]
+VARIANTS = list(config["train"]["variants"])
+SEEDS_CRITIC = list(RUN["critic_seeds"])
+SEEDS_EVAL = list(RUN["eval_seeds"])
+METHODS = list(RUN["methods"])
+PNLC = "pnlc --params params.yaml"
+
+wildcard_constraints:
+    env="|".join(["avalon", "webshop", "persuasion"]),
+    backend="sim|anthropic|hf",
+    shard=r"\d+",
+    seed=r"\d+",
+    variant=r"[A-Za-z0-9_]+",
+    method=r"[A-Za-z0-9_]+",
+
+
+def shards():
+    return list(range(RUN["shards"]))
+
+
+def trajectory_shards(wildcards):
+    return expand(
+        "results/trajectories/{env}/{backend}/shard{shard}.jsonl",
+        env=wildcards.env,
+        backend=wildcards.backend,
+        shard=shards(),
+    )
+
+
+def critic_path(env, variant, seed=None):
+    seed = config["evaluate"]["critic_seed"] if seed is None else seed
+    return f"results/critic/{env}/{BACKEND}/{variant}/seed{seed}/critic.ckpt"
+
+
+def critic_inputs(wildcards):
+    """The critics a method reads: goal-conditioned for pnlc/best_of_n, scalar for scalar_critic."""
+    needs = {}
+    if wildcards.method in ("pnlc", "best_of_n"):
+        needs["critic"] = critic_path(wildcards.env, config["evaluate"]["critic_variant"])
+    if wildcards.method == "scalar_critic":
+        needs["scalar"] = critic_path(wildcards.env, config["evaluate"]["scalar_variant"])
+    return needs
+
+
+def critic_flags(wildcards, input):
+    flags = []
+    if "critic" in input.keys():
+        flags.append(f"--critic {input.critic}")
+    if "scalar" in input.keys():
+        flags.append(f"--scalar-critic {input.scalar}")
+    return " ".join(flags)
+
+
+def eval_files(wildcards):
+    return expand(
+        "results/eval/{env}/{backend}/{method}/seed{seed}.jsonl",
+        env=wildcards.env,
+        backend=wildcards.backend,
+        method=METHODS,
+        seed=SEEDS_EVAL,
+    )
+
+
+def all_trajectories():
+    return expand(
+        "results/trajectories/{env}/{backend}/shard{shard}.jsonl",
+        env=ENVS,
+        backend=BACKEND,
+        shard=shards(),
+    )
+
+
+def all_annotations():
+    return expand("results/annotations/{env}/{backend}.npz", env=ENVS, backend=BACKEND)
+
+
+def all_critics():
+    return expand(
+        "results/critic/{env}/{backend}/{variant}/seed{seed}/metrics.json",
+        env=ENVS,
+        backend=BACKEND,
+        variant=VARIANTS,
+        seed=SEEDS_CRITIC,
+    )
+
+
+def all_metrics():
+    return expand("results/metrics/eval_{env}_{backend}.json", env=ENVS, backend=BACKEND)
+
+
+def report_outputs():
+    return [f"results/tables/main_{BACKEND}.md", f"results/figures/metric_{BACKEND}.png"]
