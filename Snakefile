@@ -52,3 +52,7 @@ rule evaluate_all:
 rule report_all:
     input:
         report_outputs(),
+
+
+onsuccess:
+    record_in_dvc()

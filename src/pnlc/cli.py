@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, required=True)
     t.add_argument("--annotations", required=True, type=Path, help="the annotation .npz")
     t.add_argument("--out-dir", required=True, type=Path)
+    t.add_argument("--threads", type=int, default=1, help="CPU threads for torch (Snakemake passes the job's)")
 
     e = sub.choices["evaluate"]
     e.add_argument("--env", required=True)

@@ -64,9 +64,12 @@ class EvaluateConfig:
     refine_rounds: int
     best_of_n: int
     reflexion_trials: int
+    reflexion_stop_on_success: bool
     lats_branching: int
     lats_depth: int
     lats_exploration: float
+    lats_reward_weight: float
+    max_steps: int  # decisions after which an unfinished episode is cut off
     bootstrap_samples: int
     confidence: float
     seed: int  # bootstrap seed
@@ -80,7 +83,6 @@ class P4GConfig:
 
 
 SECTION_OWNERS = {
-    "llm": "pnlc.llm.config:LLMConfig",
     "embed": "pnlc.embed.config:EmbedConfig",
     "avalon": "pnlc.envs.avalon.config:AvalonConfig",
     "webshop": "pnlc.envs.webshop.config:WebShopConfig",

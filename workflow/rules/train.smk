@@ -10,9 +10,9 @@ rule train_critic:
         train=config["train"],
         steps=lambda wc: RUN["critic_max_steps"],
         out_dir=lambda wc, output: os.path.dirname(output.ckpt),
-    threads: 2
+    threads: 1
     resources:
         gpu=0,
     shell:
         "{PNLC} train --env {wildcards.env} --variant {wildcards.variant} --seed {wildcards.seed} "
-        "--annotations {input.annotations} --out-dir {params.out_dir} 2> {log}"
+        "--annotations {input.annotations} --out-dir {params.out_dir} --threads {threads} 2> {log}"

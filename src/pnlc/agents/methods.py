@@ -26,7 +26,7 @@ from pnlc.envs.base import Env
 
 log = logging.getLogger(__name__)
 
-BASE_METHODS = ("react", "reflexion", "self_critique", "best_of_n", "scalar_critic", "lats", "pnlc", "oracle")
+BASE_METHODS = ("react", "reflexion", "self_critique", "best_of_n", "scalar_critic", "pnlc", "oracle")
 _LATS_NAME = re.compile(r"^lats_n(\d+)$")
 
 
@@ -42,15 +42,15 @@ class AgentConfig:
     refine_rounds       m: critic rounds (goals, score, render, refine) per decision (ours: 2)
     best_of_n           thoughts sampled by best_of_n
     reflexion_trials    k: trials per task for reflexion (the last one is reported)
-    reflexion_stop_at   end reflexion early once a trial's metric reaches this (None: always k)
-    lats_budget         simulations of method "lats" (names "lats_n5", "lats_n30" set their own)
+    reflexion_stop_on_success  end reflexion early once a trial reaches full success (metric >=
+                        metric_scale), as Reflexion does; False plays all k trials
     lats_branching      thoughts sampled when a search node is expanded
-    lats_depth          deepest tree level below the current state
-    lats_rollout_depth  policy steps simulated from a new node before its value is read (0: none)
+    lats_depth          decisions simulated (policy rollout on a clone) below each new search node
+                        before its value is read; 0 values the node directly
     lats_exploration    UCT exploration constant
     lats_reward_weight  at a terminal state: value = w * env reward + (1 - w) * policy estimate
-    lats_reward_scale   the env metric divided by this is the reward in [0, 1] (Avalon 1, WebShop 1,
-                        Persuasion 2 dollars)
+    metric_scale        the environment's metric at full success (Avalon 1, WebShop 1, Persuasion 2
+                        dollars): LATS reads metric / metric_scale as its reward in [0, 1]
     """
 
     n_pos: int
@@ -58,14 +58,12 @@ class AgentConfig:
     refine_rounds: int
     best_of_n: int
     reflexion_trials: int
-    reflexion_stop_at: float | None
-    lats_budget: int
+    reflexion_stop_on_success: bool
     lats_branching: int
     lats_depth: int
-    lats_rollout_depth: int
     lats_exploration: float
     lats_reward_weight: float
-    lats_reward_scale: float
+    metric_scale: float
 
     def __post_init__(self) -> None:
         at_least = {
@@ -74,10 +72,8 @@ class AgentConfig:
             "refine_rounds": (self.refine_rounds, 0),
             "best_of_n": (self.best_of_n, 1),
             "reflexion_trials": (self.reflexion_trials, 1),
-            "lats_budget": (self.lats_budget, 1),
             "lats_branching": (self.lats_branching, 1),
-            "lats_depth": (self.lats_depth, 1),
-            "lats_rollout_depth": (self.lats_rollout_depth, 0),
+            "lats_depth": (self.lats_depth, 0),
         }
         for key, (value, low) in at_least.items():
             if not isinstance(value, int) or value < low:
@@ -86,8 +82,12 @@ class AgentConfig:
             raise AgentConfigError(f"agent config: lats_exploration must be >= 0, got {self.lats_exploration!r}")
         if not 0.0 <= self.lats_reward_weight <= 1.0:
             raise AgentConfigError(f"agent config: lats_reward_weight must be in [0, 1], got {self.lats_reward_weight!r}")
-        if not self.lats_reward_scale > 0:
-            raise AgentConfigError(f"agent config: lats_reward_scale must be > 0, got {self.lats_reward_scale!r}")
+        if not self.metric_scale > 0:
+            raise AgentConfigError(f"agent config: metric_scale must be > 0, got {self.metric_scale!r}")
+        if not isinstance(self.reflexion_stop_on_success, bool):
+            raise AgentConfigError(
+                f"agent config: reflexion_stop_on_success must be true or false, got {self.reflexion_stop_on_success!r}"
+            )
 
 
 @dataclass
@@ -310,11 +310,13 @@ class _Node:
 class LATS(Agent):
     """Monte-Carlo tree search over thoughts on environment clones (Language Agent Tree Search).
 
-    One simulation: UCT selection down the tree; a node is materialised (one clone of its parent's
-    state, one step) the first time it is selected, then valued — the policy's estimate, or at a
-    terminal state the environment's reward blended with it (the search reads the env reward) —
-    after an optional bounded rollout; a node is expanded by sampling `branching` thoughts and their
-    actions; the value is backed up the path. The root child visited most is acted on.
+    One simulation: UCT selection down the tree (unvisited children first); a node is expanded by
+    sampling `branching` thoughts and their actions; a new node is materialised the first time it is
+    selected (one clone of its parent's state, one step) and valued after a bounded simulation of
+    `lats_depth` policy decisions on a second clone — the policy's value estimate where the
+    simulation stops, or at a terminal state the environment's reward blended with it (the search
+    reads the env reward); the value is backed up the path. The tree's depth is bounded by the
+    budget; the root child visited most is acted on. At most two clones per simulation.
     """
 
     reads_env_reward = True
@@ -335,7 +337,7 @@ class LATS(Agent):
                     self._materialise(node, stats)
                     value = self._evaluate(node, stats)
                     break
-                if node.terminal or node.depth >= self.cfg.lats_depth:
+                if node.terminal:
                     value = node.value
                     break
                 if node.children is None:
@@ -395,7 +397,7 @@ class LATS(Agent):
 
     def _terminal_value(self, env: Env, ctx: DecisionContext, stats: dict[str, Any]) -> float:
         stats["env_reward_reads"] += 1
-        reward = min(max(float(env.metric()) / self.cfg.lats_reward_scale, 0.0), 1.0)
+        reward = min(max(float(env.metric()) / self.cfg.metric_scale, 0.0), 1.0)
         w = self.cfg.lats_reward_weight
         if w >= 1.0:
             return reward
@@ -410,10 +412,10 @@ class LATS(Agent):
             node.value = self._terminal_value(node.env, node.ctx, stats)
             return node.value
         env, ctx, done = node.env, node.ctx, False
-        if self.cfg.lats_rollout_depth:
+        if self.cfg.lats_depth:
             env = node.env.clone()
             stats["clones"] += 1
-            for _ in range(self.cfg.lats_rollout_depth):
+            for _ in range(self.cfg.lats_depth):
                 thought = self.policy.propose_thought(ctx)
                 action = self.policy.act(ctx, thought)
                 tr = env.step(action)
@@ -431,20 +433,25 @@ class LATS(Agent):
         return node.value
 
 
-def lats_budget(method: str, cfg: AgentConfig) -> int | None:
-    """The simulation budget a method name implies (`lats` → cfg.lats_budget, `lats_n30` → 30)."""
-    if method == "lats":
-        return cfg.lats_budget
+def lats_budget(method: str) -> int | None:
+    """The simulation budget a LATS method name carries (`lats_n30` → 30), None for other methods."""
     m = _LATS_NAME.match(method)
     return int(m.group(1)) if m else None
 
 
-def make_agent(method: str, policy: Policy, critic: Critic | None, cfg: AgentConfig, *, backend: str) -> Agent:
+def policy_backend(policy: Policy) -> str:
+    """Who plays `policy`: its `backend` attribute (LLM policies), else "sim" (simulated policies)."""
+    inner = policy.inner if isinstance(policy, MeteredPolicy) else policy
+    return str(getattr(inner, "backend", "sim"))
+
+
+def make_agent(method: str, policy: Policy, critic: Critic | None, cfg: AgentConfig) -> Agent:
     """Build the agent for `method` ("react", "pnlc", "lats_n30", ...) around `policy`.
 
-    `backend` is who plays the policy ("sim" | "anthropic" | "hf"); the oracle exists only for "sim".
+    LATS budgets are part of the name (`lats_n<simulations>`), so that n = 5 and n = 30 are two
+    methods in every table. The oracle exists only for simulated policies.
     """
-    budget = lats_budget(method, cfg)
+    budget = lats_budget(method)
     if budget is not None:
         return LATS(method, policy, cfg, budget=budget)
     builders: dict[str, Callable[[], Agent]] = {
@@ -458,12 +465,14 @@ def make_agent(method: str, policy: Policy, critic: Critic | None, cfg: AgentCon
     }
     if method not in builders:
         raise AgentConfigError(
-            f"unknown method {method!r}; choose one of {', '.join(BASE_METHODS)} or lats_n<budget> (e.g. lats_n30)"
+            f"unknown method {method!r}; choose one of {', '.join(BASE_METHODS)} or lats_n<simulations> "
+            f"(e.g. lats_n5, lats_n30)"
         )
-    if method == "oracle" and backend != "sim":
+    if method == "oracle" and policy_backend(policy) != "sim":
         raise AgentConfigError(
             f"method 'oracle' is the environment's privileged scripted player and exists only with "
-            f"backend 'sim' (got backend {backend!r}); remove 'oracle' from the evaluated methods"
+            f"backend 'sim' (the policy given is played by {policy_backend(policy)!r}); remove 'oracle' "
+            f"from the evaluated methods"
         )
     if method in ("pnlc", "best_of_n", "scalar_critic"):
         if critic is None:

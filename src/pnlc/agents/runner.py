@@ -67,6 +67,11 @@ def run_episode(
 ) -> Episode:
     """Play `task_id` with environment seed `seed` (the policy is seeded with `policy_seed`, by default
     the same seed) and return the recorded episode."""
+    if agent.privileged and meta.backend != "sim":
+        raise ValueError(
+            f"method {agent.name!r} is a privileged simulated player; it cannot run with backend "
+            f"{meta.backend!r} (only 'sim')"
+        )
     agent.begin_episode(task_id, seed if policy_seed is None else policy_seed)
     start_reading = agent.policy.reading()
     obs = env.reset(task_id, seed)
@@ -130,7 +135,7 @@ def run_task(env: Env, agent: Agent, task_id: str, seed: int, meta: EpisodeMeta)
     """One evaluated episode of `task_id`: a single run, or reflexion's trials with lessons carried."""
     if agent.trials <= 1:
         return run_episode(env, agent, task_id, seed, meta)
-    stop_at = agent.cfg.reflexion_stop_at
+    stop_at = agent.cfg.metric_scale if agent.cfg.reflexion_stop_on_success else None
     notes: tuple[str, ...] = ()
     usage = Usage()
     trials: list[dict[str, Any]] = []

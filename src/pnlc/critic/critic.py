@@ -64,9 +64,10 @@ class Critic:
         self.last_ms = 0.0
         self.total_ms = 0.0
         self.calls = 0
+        self._recent: dict[str, np.ndarray] = {}
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, embedder: "Embedder") -> "Critic":
+    def load(cls, path: str | Path, embedder: "Embedder") -> "Critic":
         """Load a trained critic from `path`, refusing a checkpoint trained with another encoder."""
         from pnlc.value.checkpoint import load_critic
 
@@ -83,16 +84,26 @@ class Critic:
         self.calls += 1
 
     def _embed(self, texts: Sequence[str]) -> tuple[np.ndarray, dict[str, int]]:
-        """Embed the distinct texts in one call; returns the matrix and a text -> row map."""
+        """Embed the distinct texts in one call; returns the matrix and a text -> row map.
+
+        Texts of the previous call are reused (the state and a refined thought recur between the
+        rounds of one decision), so a round embeds only what is new.
+        """
         rows: dict[str, int] = {}
         for t in texts:
             rows.setdefault(t, len(rows))
-        emb = np.asarray(self.embedder.embed(list(rows)), dtype=np.float32)
-        if emb.ndim != 2 or emb.shape[0] != len(rows):
-            raise CriticError(
-                f"embedder {self.embedder_id!r} returned shape {emb.shape} for {len(rows)} texts; "
-                f"expected ({len(rows)}, dim)"
-            )
+        new = [t for t in rows if t not in self._recent]
+        fresh = np.zeros((0, 0), dtype=np.float32)
+        if new:
+            fresh = np.asarray(self.embedder.embed(new), dtype=np.float32)
+            if fresh.ndim != 2 or fresh.shape[0] != len(new):
+                raise CriticError(
+                    f"embedder {self.embedder_id!r} returned shape {fresh.shape} for {len(new)} texts; "
+                    f"expected ({len(new)}, dim)"
+                )
+        fresh_row = {t: i for i, t in enumerate(new)}
+        emb = np.stack([fresh[fresh_row[t]] if t in fresh_row else self._recent[t] for t in rows])
+        self._recent = {t: emb[i] for t, i in rows.items()}
         return emb, rows
 
     def _forward(self, state: np.ndarray, thought: np.ndarray, goal: np.ndarray) -> np.ndarray:

@@ -17,9 +17,11 @@ from pnlc.evaluation.metrics import (
     ENV_ORDER,
     METRICS_SCHEMA,
     TASK_METRICS,
+    ComparisonConfig,
     MetricsError,
     MetricSpec,
     compare_methods,
+    group_by_method,
     read_metrics_json,
     summarize_method,
     write_metrics_json,
@@ -31,6 +33,7 @@ from pnlc.evaluation.viewer import render_viewer, write_viewer
 
 __all__ = [
     "COST_FIELDS",
+    "ComparisonConfig",
     "ENV_ORDER",
     "METHOD_ORDER",
     "METRICS_SCHEMA",
@@ -47,6 +50,7 @@ __all__ = [
     "cost_per_decision",
     "cost_table",
     "differences_table",
+    "group_by_method",
     "main_table",
     "method_label",
     "order_methods",

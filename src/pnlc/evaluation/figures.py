@@ -124,6 +124,8 @@ def plot_paired_differences(metrics_list: Sequence[Mapping[str, Any]], path: str
 
 def plot_cost_vs_performance(metrics_list: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:
     """Primary task metric (with interval) against policy calls per decision (log x), per env."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     by_env = index_by_env(metrics_list)
     simulated = is_simulated(list(by_env.values()))
     envs = [env for env in ENV_ORDER if env in by_env]
@@ -132,6 +134,7 @@ def plot_cost_vs_performance(metrics_list: Sequence[Mapping[str, Any]], path: st
     for ax, env in zip(axes, envs):
         metrics = by_env[env]
         spec = TASK_METRICS[env][0]
+        xs: list[float] = []
         for m in order_methods(metrics["methods"]):
             s = metrics["methods"][m]
             calls = s["cost"].get("policy_calls")
@@ -139,10 +142,16 @@ def plot_cost_vs_performance(metrics_list: Sequence[Mapping[str, Any]], path: st
                 log.warning("%s/%s: %r policy calls per decision cannot be shown on a log axis; skipped", env, m, calls)
                 continue
             st = s["task_metrics"][spec.key]
+            xs.append(calls)
             ax.errorbar(calls, st["mean"], yerr=[[st["mean"] - st["lo"]], [st["hi"] - st["mean"]]],
                         fmt="o", color=_color(s, m), capsize=3, markersize=6, markeredgecolor="black")
             ax.annotate(method_label(m), (calls, st["mean"]), textcoords="offset points", xytext=(5, 4), fontsize=7)
         ax.set_xscale("log")
+        if xs:
+            ax.set_xlim(min(xs) / 1.6, max(xs) * 2.5)  # room for the method labels
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("policy calls per decision (log)")
         ax.set_ylabel(spec.label)
         ax.set_title(env, fontsize=9)

@@ -15,7 +15,7 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pnlc.data.jsonl import atomic_write_text
 from pnlc.data.records import Episode, episode_id
@@ -57,6 +57,26 @@ TASK_METRICS: dict[str, tuple[MetricSpec, ...]] = {
     ),
 }
 ENV_ORDER: tuple[str, ...] = ("webshop", "avalon", "persuasion")
+
+
+@dataclass(frozen=True)
+class ComparisonConfig:
+    """Statistics knobs of `compare_methods` (pass as `**dataclasses.asdict(config)`).
+
+    reference: method every other is paired against ("react"); n_boot: bootstrap resamples
+    (quick 2000, paper 10000); ci: interval coverage (0.95); seed: bootstrap generator seed.
+    """
+
+    reference: str
+    n_boot: int
+    ci: float
+    seed: int
+
+    def __post_init__(self) -> None:
+        if self.n_boot < 1:
+            raise ValueError(f"evaluate.n_boot must be a positive integer, got {self.n_boot!r}")
+        if not 0.0 < self.ci < 1.0:
+            raise ValueError(f"evaluate.ci must be a coverage in (0, 1) such as 0.95, got {self.ci!r}")
 
 
 def task_metrics(env_name: str) -> tuple[MetricSpec, ...]:
@@ -207,7 +227,9 @@ def compare_methods(
     }
     backends = sorted({s["backend"] for s in summaries.values()})
     if len(backends) > 1:
-        raise MetricsError(f"env {env_name!r}: methods ran on different backends {backends}; compare one backend at a time")
+        raise MetricsError(
+            f"env {env_name!r}: methods ran on different backends {backends}; compare one backend at a time"
+        )
 
     values = {m: {spec.key: episode_values(episodes_by_method[m], spec) for spec in specs} for m in methods}
     ref_keys = set(values[reference][specs[0].key])
@@ -244,6 +266,14 @@ def compare_methods(
         "methods": summaries,
         "paired_differences": differences,
     }
+
+
+def group_by_method(episodes: Iterable[Episode]) -> dict[str, list[Episode]]:
+    """Episodes keyed by method (`Episode.policy`), in the canonical method order."""
+    groups: dict[str, list[Episode]] = {}
+    for ep in episodes:
+        groups.setdefault(ep.policy, []).append(ep)
+    return {m: groups[m] for m in order_methods(groups)}
 
 
 def write_metrics_json(path: str | os.PathLike[str], metrics: Mapping[str, Any]) -> None:

@@ -17,7 +17,6 @@ from pnlc.evaluation.tables import (
     MISSING,
     SIMULATED_NOTE,
     Table,
-    backend_cell,
     format_interval,
     index_by_env,
     is_simulated,
@@ -84,7 +83,7 @@ def comparison_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None
     simulated = is_simulated(list(by_env.values()))
     first = next(iter(by_env.values()))
     backend = str(first["backend"])
-    ours_tag = f"ours, {backend_cell(first)}"
+    ours_tag = "ours, simulated" if simulated else f"ours, {backend}"
     columns = ["Method"]
     for env, key in PAPER_COLUMNS:
         label = _spec(env, key).label
@@ -128,4 +127,5 @@ def comparison_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None
     ]
     if simulated:
         notes.insert(0, SIMULATED_NOTE)
-    return Table(name or f"paper_comparison_{backend}", title, tuple(columns), tuple(rows), tuple(notes))
+    align = "l" + "r" * (len(columns) - 2) + "l"
+    return Table(name or f"paper_comparison_{backend}", title, tuple(columns), tuple(rows), tuple(notes), align=align)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -36,8 +37,13 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     notes: tuple[str, ...] = ()
+    align: str = ""  # one "l" or "r" per column; empty = first column left, the rest right
 
     def __post_init__(self) -> None:
+        if not self.align:
+            object.__setattr__(self, "align", "l" + "r" * (len(self.columns) - 1))
+        if len(self.align) != len(self.columns) or set(self.align) - {"l", "r"}:
+            raise ValueError(f"table {self.name}: align {self.align!r} needs one l/r per column")
         for i, row in enumerate(self.rows):
             if len(row) != len(self.columns):
                 raise ValueError(f"table {self.name}: row {i} has {len(row)} cells, header has {len(self.columns)}")
@@ -55,7 +61,7 @@ class Table:
 
         lines = [f"**{cell(self.title)}**", ""]
         lines.append("| " + " | ".join(cell(c) for c in self.columns) + " |")
-        lines.append("|" + "|".join(["---"] + ["---:"] * (len(self.columns) - 1)) + "|")
+        lines.append("|" + "|".join("---" if a == "l" else "---:" for a in self.align) + "|")
         lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in self.rows]
         if self.notes:
             lines.append("")
@@ -63,13 +69,14 @@ class Table:
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
-        spec = "l" + "r" * (len(self.columns) - 1)
+        spec = self.align
+        label = re.sub(r"[^A-Za-z0-9_:-]", "-", self.name)
         lines = [
             "% Needs \\usepackage{booktabs}.",
             "\\begin{table}[t]",
             "\\centering",
             f"\\caption{{{latex_escape(self.title)}}}",
-            f"\\label{{tab:{latex_escape(self.name)}}}",
+            f"\\label{{tab:{label}}}",
             "\\small",
             f"\\begin{{tabular}}{{{spec}}}",
             "\\toprule",
@@ -171,11 +178,17 @@ def marked_label(summaries: Sequence[Mapping[str, Any]], method: str) -> str:
     return label
 
 
-def _mark_notes() -> tuple[str, ...]:
-    return (
-        f"{REWARD_MARK} reads the environment's reward or outcome at test time (search / retry).",
-        f"{PRIVILEGED_MARK} uses privileged information (hidden state); an upper bound, simulated mode only.",
-    )
+def _mark_notes(by_env: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
+    """Footnotes for the marks that appear in a table built from these metrics."""
+    summaries = [s for m in by_env.values() for s in m["methods"].values()]
+    notes = []
+    if any(s.get("reads_env_reward") for s in summaries):
+        notes.append(f"{REWARD_MARK} reads the environment's reward or outcome at test time (search / retry).")
+    if any(s.get("privileged") for s in summaries):
+        notes.append(
+            f"{PRIVILEGED_MARK} uses privileged information (hidden state): an upper bound, not a fair competitor."
+        )
+    return tuple(notes)
 
 
 def _methods(by_env: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -217,12 +230,14 @@ def main_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = Non
         title += " (SIMULATED, backend sim: not the paper's numbers)"
     notes = [
         f"Percentile bootstrap over episodes; episodes per method: {n_text}. {MISSING} = not evaluated.",
-        "Persuasion $ is the mean donation in dollars; % columns are rates over episodes; WebShop score = 100 × mean reward.",
-        *_mark_notes(),
+        "Persuasion $ is the mean donation in dollars; % columns are rates over episodes; "
+        "WebShop score = 100 × mean reward.",
+        *_mark_notes(by_env),
     ]
     if simulated:
         notes.insert(0, SIMULATED_NOTE)
-    return Table(name or f"main_{backend}", title, tuple(columns), tuple(rows), tuple(notes))
+    align = "l" + "r" * (len(columns) - 2) + "l"
+    return Table(name or f"main_{backend}", title, tuple(columns), tuple(rows), tuple(notes), align=align)
 
 
 def cost_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = None) -> Table:
@@ -275,14 +290,14 @@ def cost_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = Non
     notes = [
         "Policy calls count the policy role's calls for one decision (thought, goals, refinements, action); "
         "critic ms is the critic's own time (embedding, forward pass, rendering), 0 when unused.",
-        *_mark_notes(),
+        *_mark_notes(by_env),
     ]
     if simulated:
         notes.insert(
             0,
             SIMULATED_NOTE + " Simulated policies have no tokenizer: tokens are whitespace-separated words.",
         )
-    return Table(name or f"cost_{backend}", title, columns, tuple(rows), tuple(notes))
+    return Table(name or f"cost_{backend}", title, columns, tuple(rows), tuple(notes), align="ll" + "r" * 6 + "llll")
 
 
 def differences_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = None) -> Table:
@@ -291,7 +306,8 @@ def differences_table(metrics_list: Sequence[Mapping[str, Any]], name: str | Non
     simulated = is_simulated(list(by_env.values()))
     backend = str(next(iter(by_env.values()))["backend"])
     references = sorted({str(m["reference"]) for m in by_env.values()})
-    columns = ("Env", "Method", "Metric", f"Δ vs {'/'.join(method_label(r) for r in references)} [CI]", "Pairs", "CI excludes 0")
+    reference_text = "/".join(method_label(r) for r in references)
+    columns = ("Env", "Method", "Metric", f"Δ vs {reference_text} [CI]", "Pairs", "CI excludes 0")
     rows = []
     for env in ENV_ORDER:
         if env not in by_env:
@@ -320,8 +336,8 @@ def differences_table(metrics_list: Sequence[Mapping[str, Any]], name: str | Non
     notes = [
         "Mean over (task, seed) pairs of method minus reference; percentile bootstrap over pairs. "
         "'above' = the whole interval is above zero.",
-        *_mark_notes(),
+        *_mark_notes(by_env),
     ]
     if simulated:
         notes.insert(0, SIMULATED_NOTE)
-    return Table(name or f"differences_{backend}", title, columns, tuple(rows), tuple(notes))
+    return Table(name or f"differences_{backend}", title, columns, tuple(rows), tuple(notes), align="lllrrl")

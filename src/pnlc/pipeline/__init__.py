@@ -24,7 +24,7 @@ def run_phase(args: argparse.Namespace) -> int:
     elif args.phase == "train":
         from pnlc.pipeline.train import train
 
-        train(params, args.env, args.variant, args.seed, args.annotations, args.out_dir)
+        train(params, args.env, args.variant, args.seed, args.annotations, args.out_dir, args.threads)
     elif args.phase == "evaluate":
         from pnlc.pipeline.evaluate import evaluate
 

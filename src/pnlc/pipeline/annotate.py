@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -58,15 +58,13 @@ def summaries(params: Params, episodes: list) -> list[tuple[list[str], str]]:
     ]
 
 
-def annotate(params: Params, env_name: str, inputs: Sequence[Path], out_jsonl: Path, out_npz: Path) -> int:
-    from pnlc.value.data import TransitionData, save_npz
+def build_transitions(
+    episodes: Sequence, texts: Sequence[tuple[list[str], str]], embedder, metric_scale: float
+) -> tuple[Any, list[Annotation]]:
+    """Transition arrays (one embedding row per distinct text) and per-step annotation records."""
+    from pnlc.value.data import TransitionData
 
-    check_env(env_name)
-    episodes = [ep for ep in load_episodes(inputs) if ep.steps]
-    if not episodes:
-        raise ValueError(f"{', '.join(map(str, inputs))}: no episodes with steps to annotate")
     table = TextTable()
-    texts = summaries(params, episodes)
     goal_texts: dict[str, int] = {}
     for ep in episodes:
         for g in ep.info.get("goal_outcomes", {}):
@@ -76,11 +74,10 @@ def annotate(params: Params, env_name: str, inputs: Sequence[Path], out_jsonl: P
     cols: dict[str, list] = {k: [] for k in ("state", "thought", "next_state", "episode", "step", "terminal")}
     labels = np.zeros((len(episodes), len(goal_texts)), dtype=np.float32)
     success = np.zeros(len(episodes), dtype=np.float32)
-    scale = METRIC_SCALE[env_name]
     for e, (ep, (state_texts, final_text)) in enumerate(zip(episodes, texts)):
         for g, happened in ep.info.get("goal_outcomes", {}).items():
             labels[e, goal_texts[g]] = float(happened)
-        success[e] = float(np.clip(ep.metric / scale, 0.0, 1.0))
+        success[e] = float(np.clip(ep.metric / metric_scale, 0.0, 1.0))
         chain = list(state_texts) + [final_text]
         for t, step in enumerate(ep.steps):
             s, a, s2 = table.row(chain[t]), table.row(step.thought), table.row(chain[t + 1])
@@ -103,7 +100,6 @@ def annotate(params: Params, env_name: str, inputs: Sequence[Path], out_jsonl: P
                     outcome=dict(ep.outcome),
                 )
             )
-    embedder = make_embedder(params)
     log.info("embedding %d distinct texts and %d outcome goals", len(table.rows), len(goal_texts))
     emb = np.asarray(embedder.embed(table.texts), dtype=np.float32)
     goal_emb = (
@@ -125,6 +121,18 @@ def annotate(params: Params, env_name: str, inputs: Sequence[Path], out_jsonl: P
         outcome_goal_texts=tuple(goal_texts),
         embedder_id=embedder.model_id,
     )
+    return data, records
+
+
+def annotate(params: Params, env_name: str, inputs: Sequence[Path], out_jsonl: Path, out_npz: Path) -> int:
+    from pnlc.value.data import save_npz
+
+    check_env(env_name)
+    episodes = [ep for ep in load_episodes(inputs) if ep.steps]
+    if not episodes:
+        raise ValueError(f"{', '.join(map(str, inputs))}: no episodes with steps to annotate")
+    texts = summaries(params, episodes)
+    data, records = build_transitions(episodes, texts, make_embedder(params), METRIC_SCALE[env_name])
     write_jsonl(out_jsonl, records)
     save_npz(out_npz, data)
     log.info("annotated %d steps of %d episodes", len(records), len(episodes))

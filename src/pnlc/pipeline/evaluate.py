@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections import defaultdict
@@ -10,8 +9,8 @@ from pathlib import Path
 from typing import Sequence
 
 from pnlc.config import ConfigError, Params
-from pnlc.data import append_jsonl, atomic_write_text, episode_from_dict, read_jsonl, truncate_incomplete
-from pnlc.pipeline.factory import agent_config, derive_seed, load_critic, make_embedder, make_env, make_policy
+from pnlc.data import append_jsonl, episode_from_dict, read_jsonl, truncate_incomplete
+from pnlc.pipeline.factory import agent_config, derive_seed, episode_meta, load_critic, make_embedder, make_env, make_policy
 from pnlc.pipeline.generate import partial_path
 
 log = logging.getLogger(__name__)
@@ -51,13 +50,14 @@ def evaluate(
     critic = None
     if critic_path is not None or scalar_path is not None:
         critic = load_critic(critic_path or scalar_path, make_embedder(params))
-    agent = make_agent(method, policy, critic, agent_config(params))
+    agent = make_agent(method, policy, critic, agent_config(params, env_name))
 
+    meta = episode_meta(params, "oracle" if method == "oracle" else "prior")
     plan = test_plan(params, env, eval_seed)
     part = partial_path(Path(out))
     done = truncate_incomplete(part)
     for task_id, seed in tqdm(plan[done:], desc=f"evaluate {env_name} {method}", unit="task", disable=None):
-        episode = run_task(env, agent, task_id, seed, backend=params.backend)
+        episode = run_task(env, agent, task_id, seed, meta)
         append_jsonl(part, episode)
     os.replace(part, out)
     log.info("wrote %d %s episodes to %s", len(plan), method, out)
@@ -65,7 +65,7 @@ def evaluate(
 
 
 def summarize(params: Params, env_name: str, inputs: Sequence[Path], out: Path) -> dict:
-    from pnlc.evaluation.metrics import compare_methods
+    from pnlc.evaluation.metrics import compare_methods, write_metrics_json
 
     ev = params.section("evaluate")
     by_method: dict[str, list] = defaultdict(list)
@@ -76,6 +76,5 @@ def summarize(params: Params, env_name: str, inputs: Sequence[Path], out: Path) 
         dict(by_method), env_name, reference="react",
         n_boot=ev.bootstrap_samples, ci=ev.confidence, seed=ev.seed,
     )
-    result = {"env": env_name, "backend": params.backend, "size": params.size, **result}
-    atomic_write_text(out, json.dumps(result, indent=2, sort_keys=True) + "\n")
+    write_metrics_json(out, result)
     return result

@@ -33,18 +33,54 @@ def env_config(params: Params, name: str) -> Any:
     return params.section(name)
 
 
-def make_env(params: Params, name: str, counterpart_llm: Any = None) -> Any:
+def make_env(params: Params, name: str) -> Any:
+    """The environment; with `env.persuasion.donor: llm` the configured LLM plays the donor."""
     cfg = env_config(params, name)
     module = importlib.import_module(f"pnlc.envs.{name}")
-    if name == "persuasion" and counterpart_llm is not None:
-        return module.make_env(cfg, donor_llm=counterpart_llm)
+    if name == "persuasion" and cfg.donor == "llm":
+        return module.make_env(cfg, donor_llm=make_llm(params))
     return module.make_env(cfg)
+
+
+def llm_config(params: Params) -> Any:
+    """The LLM backend's config; the backend itself is the top-level `backend` key."""
+    from pnlc.config import build
+    from pnlc.llm.config import AnthropicConfig, HFConfig, LLMConfig
+
+    raw = params.raw["llm"]
+    if params.backend == "sim":
+        raise ConfigError(f"{params.source}: backend: sim plays no LLM; set backend: anthropic or hf")
+    return LLMConfig(
+        backend=params.backend,
+        anthropic=build(AnthropicConfig, raw["anthropic"], "llm.anthropic", params.source),
+        hf=build(HFConfig, raw["hf"], "llm.hf", params.source),
+        cache_mode=raw["cache_mode"],
+        cache_dir=raw["cache_dir"],
+    )
 
 
 def make_llm(params: Params) -> Any:
     from pnlc.llm import make_llm as _make_llm
 
-    return _make_llm(params.section("llm"))
+    return _make_llm(llm_config(params))
+
+
+def model_name(params: Params, kind: str = "prior") -> str:
+    """The base model recorded with every episode."""
+    if params.backend == "sim":
+        return f"sim-{kind}"
+    raw = params.raw["llm"]
+    return raw["anthropic"]["model"] if params.backend == "anthropic" else raw["hf"]["model"]
+
+
+def episode_meta(params: Params, kind: str = "prior") -> Any:
+    from pnlc.agents.runner import EpisodeMeta
+
+    return EpisodeMeta(
+        backend=params.backend,
+        model=model_name(params, kind),
+        max_steps=params.section("evaluate").max_steps,
+    )
 
 
 def make_policy(params: Params, env_name: str, kind: str = "prior") -> Any:
@@ -54,9 +90,11 @@ def make_policy(params: Params, env_name: str, kind: str = "prior") -> Any:
         return module.make_sim_policy(env_config(params, env_name), kind)
     if kind == "oracle":
         raise ConfigError("backend: the oracle is a simulated, privileged player; it exists only with backend: sim")
-    from pnlc.agents.llm_policy import LLMPolicy
+    from pnlc.agents.llm_policy import LLMPolicy, LLMPolicyConfig
+    from pnlc.config import build
 
-    return LLMPolicy(make_llm(params), env_name)
+    cfg = build(LLMPolicyConfig, params.raw["llm"]["policy"], "llm.policy", params.source)
+    return LLMPolicy(make_llm(params), env_name, cfg)
 
 
 def make_embedder(params: Params) -> Any:
@@ -65,7 +103,7 @@ def make_embedder(params: Params) -> Any:
     return _make_embedder(params.section("embed"))
 
 
-def agent_config(params: Params) -> Any:
+def agent_config(params: Params, env_name: str) -> Any:
     from pnlc.agents.methods import AgentConfig
 
     ev = params.section("evaluate")
@@ -75,9 +113,12 @@ def agent_config(params: Params) -> Any:
         refine_rounds=ev.refine_rounds,
         best_of_n=ev.best_of_n,
         reflexion_trials=ev.reflexion_trials,
+        reflexion_stop_on_success=ev.reflexion_stop_on_success,
         lats_branching=ev.lats_branching,
         lats_depth=ev.lats_depth,
         lats_exploration=ev.lats_exploration,
+        lats_reward_weight=ev.lats_reward_weight,
+        metric_scale=METRIC_SCALE[env_name],
     )
 
 

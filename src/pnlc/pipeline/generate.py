@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pnlc.config import Params
 from pnlc.data import append_jsonl, truncate_incomplete
-from pnlc.pipeline.factory import agent_config, derive_seed, make_env, make_policy
+from pnlc.pipeline.factory import agent_config, derive_seed, episode_meta, make_env, make_policy
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def generate(params: Params, env_name: str, shard: int, out: Path) -> int:
     if not tasks:
         raise ValueError(f"env.{env_name}: the train split has no tasks")
     policy = make_policy(params, env_name, gen.policy)
-    agent = make_agent("react", policy, None, agent_config(params))
+    agent = make_agent("react", policy, None, agent_config(params, env_name))
 
     part = partial_path(Path(out))
     done = truncate_incomplete(part)
@@ -56,7 +56,7 @@ def generate(params: Params, env_name: str, shard: int, out: Path) -> int:
     for i in tqdm(todo, desc=f"generate {env_name} shard {shard}", unit="ep", disable=None):
         task_id = tasks[i % len(tasks)]
         seed = derive_seed(gen.seed, env_name, "train", i)
-        episode = run_episode(env, agent, task_id, seed, backend=params.backend)
+        episode = run_episode(env, agent, task_id, seed, episode_meta(params, gen.policy))
         append_jsonl(part, with_goal_outcomes(episode, env))
     os.replace(part, out) if part.exists() else Path(out).write_text("", encoding="utf-8")
     log.info("wrote %d episodes to %s", len(indices), out)

@@ -29,10 +29,15 @@ def train_config(params: Params, variant: str, seed: int) -> Any:
     return build(TrainConfig, merged, f"train.variants.{variant}", params.source)
 
 
-def train(params: Params, env_name: str, variant: str, seed: int, annotations: Path, out_dir: Path) -> dict:
+def train(
+    params: Params, env_name: str, variant: str, seed: int, annotations: Path, out_dir: Path, threads: int = 1
+) -> dict:
+    import torch
+
     from pnlc.value.data import load_npz
     from pnlc.value.train import fit
 
+    torch.set_num_threads(max(1, threads))
     check_env(env_name)
     cfg = train_config(params, variant, seed)
     data = load_npz(annotations)

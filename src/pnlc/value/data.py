@@ -107,6 +107,8 @@ def validate(data: TransitionData, where: str = "TransitionData") -> None:
                     f"{sizes[letter]} elsewhere"
                 )
     n, m, e = sizes["N"], sizes["M"], sizes["E"]
+    if not (np.all(np.isfinite(data.embeddings)) and np.all(np.isfinite(data.outcome_goals))):
+        raise TransitionDataError(f"{where}: 'embeddings' or 'outcome_goals' contains NaN or inf")
     if n == 0 or e == 0:
         raise TransitionDataError(f"{where}: no transitions or no episodes")
     for key in ("state", "thought", "next_state"):
@@ -132,12 +134,25 @@ def validate(data: TransitionData, where: str = "TransitionData") -> None:
         )
     if np.any(data.terminal & ~last):
         raise TransitionDataError(f"{where}: a terminal transition is followed by more steps of the same episode")
+    inner = np.flatnonzero(~last)
+    if np.any(data.next_state[inner] != data.state[inner + 1]):
+        bad = int(inner[data.next_state[inner] != data.state[inner + 1]][0])
+        raise TransitionDataError(
+            f"{where}: transition {bad} has next_state {int(data.next_state[bad])} but the next step of "
+            f"its episode starts in state {int(data.state[bad + 1])}; s_(t+1) must be the next step's s_t"
+        )
+    for key in ("embeddings", "outcome_goals"):
+        arr = getattr(data, key)
+        norms = np.linalg.norm(arr, axis=1) if arr.size else np.ones(0)
+        if np.any(np.abs(norms - 1.0) > 1e-3):
+            raise TransitionDataError(
+                f"{where}: {key!r} rows must be L2-normalised (row {int(np.argmax(np.abs(norms - 1.0)))} has "
+                f"norm {norms[np.argmax(np.abs(norms - 1.0))]:.4f}); normalise the embedder's output"
+            )
     if len(data.outcome_goal_texts) != sizes["K"]:
         raise TransitionDataError(
             f"{where}: {len(data.outcome_goal_texts)} outcome_goal_texts for {sizes['K']} outcome_goals"
         )
-    if not np.all(np.isfinite(data.embeddings)):
-        raise TransitionDataError(f"{where}: 'embeddings' contains NaN or inf")
     for key in ("outcome_labels", "success"):
         arr = getattr(data, key)
         if arr.size and (not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 1):

@@ -105,8 +105,10 @@ class IQLCritic(L.LightningModule):
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         value_optimizer, q_optimizer = self.optimizers()
         lv, lq = self.iql_update(batch, value_optimizer, q_optimizer, self.manual_backward)
-        if batch_idx % self.cfg.log_every_n_steps == 0:
-            self.train_history.append((batch_idx, lv, lq))
+        # Lightning writes logged values when (batch_idx + 1) % log_every_n_steps == 0; logging only
+        # then keeps self.log out of the hot loop and stale values out of the CSV
+        if (batch_idx + 1) % self.cfg.log_every_n_steps == 0:
+            self.train_history.append((batch_idx + 1, lv, lq))
             self.log_dict({"train/v_loss": lv, "train/q_loss": lq}, on_step=True, on_epoch=False,
                           batch_size=self.cfg.batch_size)
 

@@ -134,6 +134,15 @@ def check_mixture(split: SplitTensors, mixture: GoalMixture, where: str) -> None
         )
 
 
+def _kind_thresholds(mixture: GoalMixture) -> list[float]:
+    """Cumulative bounds between the four kinds; a bound with only empty kinds above it is inf."""
+    probs = mixture.as_tuple()
+    out = []
+    for i in range(3):
+        out.append(float(sum(probs[: i + 1])) if sum(probs[i + 1:]) > 0 else float("inf"))
+    return out
+
+
 def sample_goals(
     split: SplitTensors,
     index: "Tensor",
@@ -145,16 +154,18 @@ def sample_goals(
     """Relabel the transitions `index` (int64 [B] on split.device) with goals drawn from `mixture`.
 
     Returns kind [B] (FUTURE/FINAL/OTHER_EPISODE/OUTCOME), goal_row [B] (row of split.goal_table),
-    reward [B] (float 0/1, outcome labels for outcome goals) and discount [B].
+    goal_transition [B] (the split transition whose next state is the goal; meaningless for outcome
+    goals), reward [B] (0/1 for state goals, the outcome label for outcome goals), discount [B],
+    and the embeddings goal [B, D] and next_state [B, D].
     """
     import torch
 
     device = split.device
     b = index.shape[0]
-    probs = torch.tensor(mixture.as_tuple(), dtype=torch.float32, device=device)
-    bounds = probs.cumsum(0)[:-1]
     u = torch.rand(4, b, generator=generator, device=device)
-    kind = torch.bucketize(u[0], bounds, right=True)
+    kind = torch.zeros(b, dtype=torch.long, device=device)
+    for threshold in _kind_thresholds(mixture):  # Python floats: no host-to-device copy per batch
+        kind += (u[0] >= threshold).long()
 
     ep = split.episode[index]
     start = split.episode_start[index]

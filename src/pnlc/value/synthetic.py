@@ -66,7 +66,6 @@ def random_transition_data(
     """Random unit embeddings in the real shapes: every state and thought a distinct text."""
     rng = np.random.default_rng(seed)
     e = max(2, num_transitions // episode_length)
-    n = e * episode_length
     # texts: per episode, episode_length + 1 states and episode_length thoughts
     per_ep = 2 * episode_length + 1
     m = e * per_ep

@@ -45,7 +45,7 @@ def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], **overrides
         val_check_interval=cfg.val_every_n_steps,
         check_val_every_n_epoch=None,
         num_sanity_val_steps=0,
-        log_every_n_steps=1,  # the module itself logs only every cfg.log_every_n_steps updates
+        log_every_n_steps=cfg.log_every_n_steps,
         logger=CSVLogger(save_dir=str(out_dir), name=LOGS_NAME, version=""),
         enable_checkpointing=False,
         enable_progress_bar=False,

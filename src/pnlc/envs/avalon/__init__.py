@@ -1,8 +1,8 @@
 """AvalonBench's 5-player Avalon: rules engine, listening rule-based players, and the agent's env."""
 
+from pnlc.envs.avalon.config import AvalonConfig
 from pnlc.envs.avalon.env import (
     ACTION_GRAMMAR,
-    AvalonConfig,
     AvalonEnv,
     ParsedAction,
     SeatPlayer,

@@ -49,20 +49,20 @@ W_APPROVED_SUCCEEDED = 0.1
 
 # The Assassin's reading of revealed knowledge.
 KNOW_ACCUSE_EVIL = 1.0
-KNOW_ACCUSE_GOOD = -0.4
-KNOW_DEFEND_EVIL = -0.6
+KNOW_ACCUSE_GOOD = -0.15
+KNOW_DEFEND_EVIL = -0.25
 KNOW_DEFEND_GOOD = 0.15
-KNOW_ENDORSE_CLEAN = 0.15
-KNOW_ENDORSE_DIRTY = -0.3
+KNOW_ENDORSE_CLEAN = 0.1
+KNOW_ENDORSE_DIRTY = -0.15
 KNOW_REVEAL = 3.0
 KNOW_PROPOSE_CLEAN = 0.15
-KNOW_PROPOSE_DIRTY = -0.3
+KNOW_PROPOSE_DIRTY = -0.15
 KNOW_VOTE_REJECT_DIRTY = 0.1
-KNOW_VOTE_APPROVE_DIRTY = -0.15
+KNOW_VOTE_APPROVE_DIRTY = -0.05
 KNOW_VOTE_APPROVE_CLEAN = 0.03
 KNOW_VOTE_REJECT_CLEAN = -0.05
-EXPLAINED = 0.4  # factor on a hit that the public evidence already explained
-ASSASSIN_TEMPERATURE = 0.45
+EXPLAINED = 0.25  # factor on a hit that the public evidence already explained
+ASSASSIN_TEMPERATURE = 0.3
 
 
 def teams_with(seat: int, size: int) -> list[tuple[int, ...]]:
@@ -278,7 +278,7 @@ class EvilBot(Bot):
             return self.role == MINION  # only one fail card, so as not to give away both
         if game.failures == 2 or game.successes == 2:
             return False
-        p_fail = 0.6 if game.quest == 1 else 0.9
+        p_fail = 0.75 if game.quest == 1 else 0.9
         return bool(self.rng.random() >= p_fail)
 
     def assassinate(self, game: Game) -> int:
@@ -324,54 +324,57 @@ class MerlinBot(Bot):
 
 
 def merlin_scores(game: Game) -> dict[int, float]:
-    """How much each good player's public words and votes revealed knowledge of the evil team."""
+    """How much each good player's public words and votes revealed knowledge of the evil team.
+
+    A hit counts in full only when nothing public explains it: the target was never on a failed
+    quest and nobody had accused them before (echoing an earlier accusation reveals little).
+    """
     evil = game.evil
     score = {s: 0.0 for s in range(N_PLAYERS) if s not in evil}
+    accused: set[int] = set()
 
-    def explained(seats, quest: int) -> bool:
-        return all(game.failed_before(s, quest) for s in seats)
+    def factor(seats, quest: int) -> float:
+        if all(game.failed_before(s, quest) or s in accused for s in seats):
+            return EXPLAINED
+        return 1.0
 
     for st in game.statements:
-        if st.speaker not in score:
-            continue
+        if st.speaker in score:
+            for c in st.claims:
+                if c.kind == ACCUSE:
+                    for j in c.targets:
+                        if j in evil:
+                            score[st.speaker] += KNOW_ACCUSE_EVIL * c.strength * factor((j,), st.quest)
+                        else:
+                            score[st.speaker] += KNOW_ACCUSE_GOOD * c.strength
+                elif c.kind == DEFEND:
+                    for j in c.targets:
+                        score[st.speaker] += (KNOW_DEFEND_EVIL if j in evil else KNOW_DEFEND_GOOD) * c.strength
+                elif c.kind == ENDORSE:
+                    if set(c.targets) & evil:
+                        score[st.speaker] += KNOW_ENDORSE_DIRTY
+                    elif len(c.targets) >= 2:
+                        score[st.speaker] += KNOW_ENDORSE_CLEAN * factor(evil, st.quest)
+                elif c.kind == REVEAL_MERLIN:
+                    score[st.speaker] += KNOW_REVEAL
         for c in st.claims:
             if c.kind == ACCUSE:
-                for j in c.targets:
-                    if j in evil:
-                        hit = KNOW_ACCUSE_EVIL * c.strength
-                        score[st.speaker] += hit * (EXPLAINED if game.failed_before(j, st.quest) else 1.0)
-                    else:
-                        score[st.speaker] += KNOW_ACCUSE_GOOD * c.strength
-            elif c.kind == DEFEND:
-                for j in c.targets:
-                    score[st.speaker] += (KNOW_DEFEND_EVIL if j in evil else KNOW_DEFEND_GOOD) * c.strength
-            elif c.kind == ENDORSE:
-                if set(c.targets) & evil:
-                    score[st.speaker] += KNOW_ENDORSE_DIRTY
-                elif len(c.targets) >= 2:
-                    hit = KNOW_ENDORSE_CLEAN
-                    score[st.speaker] += hit * (EXPLAINED if explained(evil, st.quest) else 1.0)
-            elif c.kind == REVEAL_MERLIN:
-                score[st.speaker] += KNOW_REVEAL
+                accused.update(c.targets)
     for p in game.proposals:
         bad = set(p.team) & evil
-        factor = EXPLAINED if bad and explained(bad, p.quest) else 1.0
         if p.leader in score:
-            score[p.leader] += KNOW_PROPOSE_DIRTY if bad else KNOW_PROPOSE_CLEAN * (
-                EXPLAINED if explained(evil, p.quest) else 1.0
-            )
+            score[p.leader] += KNOW_PROPOSE_DIRTY if bad else KNOW_PROPOSE_CLEAN * factor(evil, p.quest)
         if p.votes is None:
             continue
         for s in score:
             if bad:
-                score[s] += KNOW_VOTE_APPROVE_DIRTY if p.votes[s] else KNOW_VOTE_REJECT_DIRTY * factor
+                score[s] += KNOW_VOTE_APPROVE_DIRTY if p.votes[s] else KNOW_VOTE_REJECT_DIRTY * factor(bad, p.quest)
             else:
                 score[s] += KNOW_VOTE_APPROVE_CLEAN if p.votes[s] else KNOW_VOTE_REJECT_CLEAN
     return score
 
 
 def make_bot(seat: int, game: Game, rng: np.random.Generator) -> Bot:
-    role = game.roles[seat]
     if seat in game.evil:
         return EvilBot(seat, game, rng)
     if seat == game.merlin:

@@ -18,6 +18,7 @@ from typing import Any, Mapping, Protocol
 import numpy as np
 
 from pnlc.envs.avalon.bots import Bot, make_bot
+from pnlc.envs.avalon.config import AvalonConfig
 from pnlc.envs.avalon.game import (
     ASSASSINATE,
     PROPOSE,
@@ -40,7 +41,6 @@ from pnlc.envs.avalon.rules import (
     MERLIN_SURVIVES,
     N_PLAYERS,
     OUTCOME_GOALS,
-    ROLES,
     TEAM_SIZES,
     THREE_FAIL,
     THREE_SUCCEED,
@@ -80,27 +80,6 @@ RULES_TEXT = (
 )
 
 
-@dataclass(frozen=True)
-class AvalonConfig:
-    """Avalon task configuration.
-
-    setup_file: AvalonBench set-up JSON (task i uses set-up i mod count) or None for a random
-        role assignment per (task, seed).
-    agent_role: the agent's role (the paper: "Merlin").
-    agent_seat: the agent's player number 1-5, or None: with a setup file, the seat that holds
-        `agent_role`; without one, a random seat per (task, seed).
-    n_train_tasks / n_test_tasks: sizes of the two (disjoint) task lists.
-    discussion: whether each proposal is preceded by a discussion round.
-    """
-
-    setup_file: str | None
-    agent_role: str
-    agent_seat: int | None
-    n_train_tasks: int
-    n_test_tasks: int
-    discussion: bool
-
-
 class SeatPlayer(Protocol):
     """An external player for a non-agent seat (e.g. an LLM): sees its seat's observation."""
 
@@ -128,13 +107,6 @@ class AvalonEnv:
     name = "avalon"
 
     def __init__(self, cfg: AvalonConfig, seat_players: Mapping[int, SeatPlayer] | None = None) -> None:
-        if cfg.agent_role not in ROLES:
-            raise EnvError(f"config agent_role: unknown role {cfg.agent_role!r}; choose one of {', '.join(ROLES)}")
-        if cfg.agent_seat is not None and not 1 <= cfg.agent_seat <= N_PLAYERS:
-            raise EnvError(f"config agent_seat: {cfg.agent_seat!r} is not a player number 1-5 (or null)")
-        for key in ("n_train_tasks", "n_test_tasks"):
-            if getattr(cfg, key) < 0:
-                raise EnvError(f"config {key}: must be >= 0, got {getattr(cfg, key)}")
         self.cfg = cfg
         self.setups: list[Setup] | None = None
         self._setup_seats: list[int] = []
@@ -193,6 +165,11 @@ class AvalonEnv:
             seat = None if self.cfg.agent_seat is None else self.cfg.agent_seat - 1
             setup = random_setup(self.rng, self.cfg.agent_role, seat)
             self.agent = setup.roles.index(self.cfg.agent_role) if seat is None else seat
+        if self.agent in self.seat_players:
+            raise EnvError(
+                f"task {task_id!r}: the agent sits at Player {self.agent + 1}, which seat_players also names; "
+                "give external players only seats the agent does not hold (set agent_seat)"
+            )
         self.task_id = task_id
         self.game = Game(setup, self.cfg.discussion)
         self.bots = {
@@ -231,7 +208,7 @@ class AvalonEnv:
         g = self._require_game()
         while True:
             d = g.pending
-            if d is None or d.seat == self.agent and self._agent_decides(d):
+            if d is None or (d.seat == self.agent and self._agent_decides(d)):
                 return
             if d.seat == self.agent:  # a quest card the agent does not choose: good always succeeds
                 self._apply(d, True)
@@ -289,7 +266,6 @@ class AvalonEnv:
 
     def _apply_text(self, d: Decision, text: str) -> tuple[str, str | None]:
         """Apply a seat's action text; an illegal one becomes the safe default. Returns (applied, error)."""
-        g = self._require_game()
         parsed = parse_action(text if isinstance(text, str) else "")
         error: str | None = None
         value: Any = None
@@ -492,10 +468,24 @@ class AvalonEnv:
 
     # ---- summaries and outcomes ----------------------------------------------------------
     def describe(self) -> str:
+        """Outcome-style summary, most decision-relevant first (score, situation, the agent's own
+        conduct), so that the part an encoder reads within its token limit carries the state."""
         g = self._require_game()
-        me = self.agent
-        known = self.known_evil(me)
+        known = self.known_evil(self.agent)
         parts: list[str] = []
+        if g.done:
+            parts.append(self._result_text())
+        parts.append(f"Good has {_count(g.successes, 'success', 'successes')}, evil {g.failures}.")
+        if not g.done:
+            if g.phase == ASSASSINATE:
+                parts.append("Good has won three quests; the Assassin must now name Merlin.")
+            else:
+                parts.append(f"Now quest {g.quest}, proposal {g.attempt}; {player_name(g.leader)} leads.")
+                if g.team and g.phase in (VOTE, QUEST):
+                    bad = sorted(set(g.team) & known)
+                    extra = f", including evil {players_text(bad)}" if bad else ""
+                    parts.append(f"The proposed team is {players_text(g.team)}{extra}.")
+        parts += self._agent_conduct(known)
         for r in g.results:
             if r.succeeded:
                 parts.append(f"Quest {r.quest} succeeded with {players_text(r.team)}.")
@@ -503,17 +493,7 @@ class AvalonEnv:
                 bad = sorted(set(r.team) & known)
                 who = f"evil {players_text(bad)}" if bad else players_text(r.team)
                 parts.append(f"Quest {r.quest} failed with {who} on the team.")
-        parts += self._agent_conduct(known)
         parts += self._others_accusations(limit=3)
-        parts.append(f"Good has {_count(g.successes, 'success', 'successes')}, evil {g.failures}.")
-        if g.done:
-            parts.append(self._result_text())
-        else:
-            parts.append(f"Now quest {g.quest}, proposal {g.attempt}; {player_name(g.leader)} leads.")
-            if g.team and g.phase in (VOTE, QUEST):
-                bad = sorted(set(g.team) & known)
-                extra = f", including evil {players_text(bad)}" if bad else ""
-                parts.append(f"The proposed team is {players_text(g.team)}{extra}.")
         return " ".join(parts)
 
     def _agent_conduct(self, known: frozenset[int]) -> list[str]:

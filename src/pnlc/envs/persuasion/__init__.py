@@ -4,12 +4,13 @@ Simulated donor (offline default) or LLM donor; PersuasionForGood's human dialog
 offline data (`load_p4g`); a bag-of-words baseline for predicting donations from dialogue states.
 """
 
-from pnlc.envs.persuasion.baseline import bow_logreg_probabilities
+from pnlc.envs.persuasion.baseline import BowConfig, bow_logreg_probabilities
 from pnlc.envs.persuasion.donation import DonationParse, format_donation, parse_donation
 from pnlc.envs.persuasion.donor_llm import DonorReply, LLMDonor
 from pnlc.envs.persuasion.donor_sim import Persona, SimDonor, persona_text, sample_persona
-from pnlc.envs.persuasion.env import ENV_NAME, PersuasionConfig, PersuasionEnv, make_env, task_id
-from pnlc.envs.persuasion.p4g import P4GState, load_p4g, p4g_goal_outcomes, p4g_states
+from pnlc.envs.persuasion.config import PersuasionConfig
+from pnlc.envs.persuasion.env import ENV_NAME, PersuasionEnv, make_env, observation_text, task_id
+from pnlc.envs.persuasion.p4g import P4GState, load_p4g, p4g_goal_outcomes, p4g_states, split_by_dialogue
 from pnlc.envs.persuasion.strategies import (
     CONCERNS,
     P4G_STRATEGIES,
@@ -36,6 +37,7 @@ from pnlc.envs.persuasion.summary import (
 
 __all__ = [
     "AGREES",
+    "BowConfig",
     "AT_LEAST_ONE",
     "CONCERNS",
     "DISENGAGES",
@@ -67,10 +69,12 @@ __all__ = [
     "format_donation",
     "load_p4g",
     "make_env",
+    "observation_text",
     "p4g_goal_outcomes",
     "p4g_states",
     "parse_donation",
     "persona_text",
     "sample_persona",
+    "split_by_dialogue",
     "task_id",
 ]

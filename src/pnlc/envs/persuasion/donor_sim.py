@@ -16,6 +16,7 @@ ends with the machine-readable line `DONATION: $x.xx` (see `donation`).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,7 +62,7 @@ def sample_persona(rng: np.random.Generator) -> Persona:
     empathy = float(rng.beta(2.5, 2.5))
     skepticism = float(rng.beta(3.0, 2.0))
     budget = float(rng.choice([0.5, 1.0, 1.0, 1.5, 2.0, 2.0]))
-    stance = float(-2.3 - 1.2 * skepticism + 1.0 * trust + rng.normal(0.0, 0.4))
+    stance = float(-2.8 - 1.2 * skepticism + 1.0 * trust + rng.normal(0.0, 0.4))
     patience = float(1.6 + 1.6 * rng.random())
     n_concerns = 3 if skepticism > 0.6 else 2
     keys = [c.key for c in CONCERNS]
@@ -103,6 +104,9 @@ def persona_text(p: Persona) -> str:
     )
 
 
+_KIDS = re.compile(r"\b(kids|children|child|parent|family)\b", re.IGNORECASE)
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -126,7 +130,7 @@ _REPLIES: dict[str, tuple[str, ...]] = {
         "I don't know, every charity says that.",
         "I'm a bit wary of pitches like this.",
     ),
-    "repeat": ("You already told me that.", "Yes, you mentioned that before.", "I heard you the first time."),
+    "repeat": ("You already said that.", "Yes, you mentioned that before.", "We've been over this."),
     "unclear": ("I'm not sure what you mean.", "Sorry, what are you getting at?", "Hmm, okay?"),
     "ignored": ("You didn't really answer my question though.", "That doesn't answer what I asked."),
     "answered": (
@@ -251,7 +255,7 @@ class SimDonor:
             repeated = repeated or n >= 1
             if s == GREETING or s in INQUIRIES:
                 self.rapport += (0.6 if s != PERSONAL_INQUIRY else 1.0) * (0.5**n)
-        if not found:
+        if not found and not answered:
             self.willingness -= 0.1
             self.annoyance += 0.35
             parts.append(self._pick("unclear"))
@@ -261,15 +265,17 @@ class SimDonor:
 
         # Reaction to content (when nothing else was said about it).
         if not parts or (len(parts) == 1 and answered):
-            parts.append(self._content_reply(found, repeated, self.willingness - before))
+            parts.append(self._content_reply(text, found, repeated, self.willingness - before))
         return self._after_turn(turn, max_turns, parts)
 
-    def _content_reply(self, found: tuple[str, ...], repeated: bool, delta: float) -> str:
+    def _content_reply(self, text: str, found: tuple[str, ...], repeated: bool, delta: float) -> str:
         if repeated and self.rng.random() < 0.6:
             return self._pick("repeat")
         if GREETING in found and self.uses.get(GREETING, 0) == 1:
             return self._pick("greeting")
         if PERSONAL_INQUIRY in found:
+            if not _KIDS.search(text):
+                return self._pick("greeting")
             return self._pick("personal_kids" if self.persona.has_kids else "personal_nokids")
         if SOURCE_INQUIRY in found:
             return self._pick("source")

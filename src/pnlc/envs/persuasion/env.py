@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
 from pnlc.envs.base import EnvError, Observation, Transition
+from pnlc.envs.persuasion.config import PersuasionConfig
 from pnlc.envs.persuasion.donor_llm import DonorReply, LLMDonor, read_reply
 from pnlc.envs.persuasion.donor_sim import SimDonor, persona_text, sample_persona
 from pnlc.envs.persuasion.summary import (
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 ENV_NAME = "persuasion"
 SPLITS = ("train", "test")
-DONOR_KINDS = ("sim", "llm")
 
 INTRO = (
     "You are the persuader in a chat study on a crowdsourcing platform. Your chat partner (the donor) has "
@@ -47,39 +46,35 @@ INTRO = (
 )
 
 
-@dataclass(frozen=True)
-class PersuasionConfig:
-    """Persuasion task settings.
-
-    max_turns: persuader messages before the donor must decide (paper: 10).
-    n_train_tasks / n_test_tasks: number of donor task ids per split (disjoint id ranges).
-    donor: "sim" (simulated persona, the offline default) or "llm" (an LLM plays the donor).
-    donor_temperature / donor_max_tokens: sampling settings of the LLM donor (unused for "sim").
-    """
-
-    max_turns: int
-    n_train_tasks: int
-    n_test_tasks: int
-    donor: str
-    donor_temperature: float
-    donor_max_tokens: int
-
-    def __post_init__(self) -> None:
-        if self.max_turns < 1:
-            raise EnvError(f"PersuasionConfig.max_turns must be >= 1, got {self.max_turns}")
-        if self.n_train_tasks < 1 or self.n_test_tasks < 1:
-            raise EnvError("PersuasionConfig.n_train_tasks and n_test_tasks must be >= 1")
-        if self.donor not in DONOR_KINDS:
-            raise EnvError(f"PersuasionConfig.donor must be one of {DONOR_KINDS}, got {self.donor!r}")
-
-
 def make_env(cfg: PersuasionConfig, donor_llm: Any = None) -> "PersuasionEnv":
-    """Build the environment; `donor_llm` (an object with `complete(Request)`) is required for donor='llm'."""
+    """Build the environment; `donor_llm` (an object with `complete(Request)`) is required for donor='llm'
+    and unused for donor='sim'."""
     if cfg.donor == "llm" and donor_llm is None:
         raise EnvError("PersuasionConfig.donor is 'llm' but no donor_llm was given; pass an LLM backend")
     if cfg.donor == "sim" and donor_llm is not None:
-        raise EnvError("PersuasionConfig.donor is 'sim' but a donor_llm was given; set donor: llm to use it")
+        log.info("persuasion donor is 'sim'; the given donor_llm is not used (set donor: llm to use it)")
+        donor_llm = None
     return PersuasionEnv(cfg, donor_llm)
+
+
+def observation_text(
+    dialogue: list[tuple[str, str]] | tuple[tuple[str, str], ...], turn: int, max_turns: int, closing: str | None
+) -> str:
+    """What an LLM persuader is shown: the task, the dialogue so far and the instruction for its turn.
+
+    `dialogue` holds ("Persuader" | "Donor", text) pairs; `closing` is the decision sentence once the
+    conversation is over, else None.
+    """
+    lines = [f"{'Persuader (you)' if who == 'Persuader' else 'Donor'}: {text}" for who, text in dialogue]
+    body = "\n".join(lines) if lines else "(nothing yet; you speak first)"
+    if closing is not None:
+        tail = f"The conversation is over. {closing}"
+    else:
+        k = turn + 1
+        tail = f"Your message {k} of {max_turns}. Write only what you say to the donor."
+        if k == max_turns:
+            tail += " This is your last message."
+    return f"{INTRO.format(max_turns=max_turns)}\n\nDialogue so far:\n{body}\n\n{tail}"
 
 
 def task_id(split: str, index: int) -> str:
@@ -194,19 +189,8 @@ class PersuasionEnv:
         return donor.respond(text, self.turn, self.cfg.max_turns)
 
     def _observation(self) -> Observation:
-        lines = [f"{'Persuader (you)' if who == 'Persuader' else 'Donor'}: {text}" for who, text in self.dialogue]
-        dialogue = "\n".join(lines) if lines else "(nothing yet; you speak first)"
-        intro = INTRO.format(max_turns=self.cfg.max_turns)
-        if self.done:
-            assert self.decision is not None
-            tail = f"The conversation is over. {self.decision.sentence()}"
-        else:
-            k = self.turn + 1
-            tail = (
-                f"Your message {k} of {self.cfg.max_turns}. Write only what you say to the donor."
-                + (" This is your last message." if k == self.cfg.max_turns else "")
-            )
-        text = f"{intro}\n\nDialogue so far:\n{dialogue}\n\n{tail}"
+        closing = self.decision.sentence() if self.done and self.decision is not None else None
+        text = observation_text(self.dialogue, self.turn, self.cfg.max_turns, closing)
         view = {
             "turn": self.turn,
             "max_turns": self.cfg.max_turns,

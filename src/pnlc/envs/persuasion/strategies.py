@@ -86,7 +86,7 @@ LABEL_THOUGHTS: dict[str, str] = {
     "you-are-welcome": "Reply politely.",
 }
 
-_I = re.IGNORECASE
+_I = 0  # patterns are lower case; texts are lower-cased before matching (faster than re.IGNORECASE)
 _STRATEGY_RULES: dict[str, re.Pattern[str]] = {
     GREETING: re.compile(r"^\s*(hi|hello|hey|greetings|good (morning|afternoon|evening))\b|\bnice to meet you\b", _I),
     PERSONAL_INQUIRY: re.compile(
@@ -106,7 +106,7 @@ _STRATEGY_RULES: dict[str, re.Pattern[str]] = {
     ),
     LOGICAL_APPEAL: re.compile(
         r"\b\d[\d,.]*\s*(million|billion|percent|%)|\b(facts?|statistics?|research|evidence|studies|data shows?)\b"
-        r"|\b(it makes sense|logically|the numbers)\b",
+        r"|\b(it makes sense|logically|the numbers)\b|\b(helps?|provides?|supports?|feeds?|educates?) (children|kids|families)\b",
         _I,
     ),
     EMOTION_APPEAL: re.compile(
@@ -116,7 +116,8 @@ _STRATEGY_RULES: dict[str, re.Pattern[str]] = {
     ),
     CREDIBILITY_APPEAL: re.compile(
         r"\b(founded in|since 19\d\d|rated|ratings?|charity navigator|reputable|well[- ]known|trusted|accredited"
-        r"|transparen\w*|audited|100 years|a century|four[- ]star|track record|legitimate)\b",
+        r"|transparen\w*|audited|100 years|a century|four[- ]star|track record|legitimate|their (mission|goal))\b"
+        r"|\bsave the children is\b|\b(is|are) an? (international|global|non-?profit|non-?governmental|large) (organi[sz]ation|charity|ngo)\b",
         _I,
     ),
     FOOT_IN_THE_DOOR: re.compile(
@@ -152,7 +153,8 @@ _STRATEGY_RULES: dict[str, re.Pattern[str]] = {
 
 def detect_strategies(text: str) -> tuple[str, ...]:
     """Strategies a persuader utterance uses, in a fixed order (may be empty: off-task or unclear)."""
-    return tuple(name for name, rule in _STRATEGY_RULES.items() if rule.search(text))
+    low = text.lower()
+    return tuple(name for name, rule in _STRATEGY_RULES.items() if rule.search(low))
 
 
 # --- donor concerns and attitude --------------------------------------------------------------------
@@ -215,23 +217,41 @@ CONCERN_BY_KEY: dict[str, Concern] = {c.key: c for c in CONCERNS}
 
 def detect_concern(donor_text: str) -> str | None:
     """The key of the first concern a donor reply voices, or None."""
+    low = donor_text.lower()
     for concern in CONCERNS:
-        if concern.voiced.search(donor_text):
+        if concern.voiced.search(low):
             return concern.key
     return None
 
 
 def answers_concern(persuader_text: str, concern_key: str) -> bool:
     """Whether a persuader utterance speaks to the given concern."""
-    return bool(CONCERN_BY_KEY[concern_key].answered.search(persuader_text))
+    return bool(CONCERN_BY_KEY[concern_key].answered.search(persuader_text.lower()))
 
 
 # Attitude of a donor reply, judged from text only. Order matters: the first match wins.
 ATTITUDES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("agreed", re.compile(r"\b(i('ll| will) (donate|give)|count me in|i('m| am) in\b|i agree to donate|i('d| would) like to donate)\b", _I)),
     ("annoyed", re.compile(r"\b(pushy|pushing|pressur\w*|annoy\w*|stop asking|just met|leave it there|done with this|rather stop)\b", _I)),
-    ("refused", re.compile(r"\b(not (going to|gonna) (donate|give)|keep (my|the) (bonus|money)|no thanks|not interested|pass on this|i('ll| will) pass)\b", _I)),
+    (
+        "refused",
+        re.compile(
+            r"\b(not (going|gonna) to (donate|give)|keep (my|the) (bonus|money)|no thanks|not interested|pass on this"
+            r"|i('ll| will) pass|i('m| am) not (willing|able) to|i (don'?t|do not|won'?t|will not|can'?t|cannot) (really )?"
+            r"(want to )?(donate|give|contribute)|i('d| would) rather (not|keep))\b",
+            _I,
+        ),
+    ),
     ("declined", re.compile(r"\b(not (ready|sure) (yet|to give|to donate)|not yet|maybe later|need (more|to think))\b", _I)),
+    (
+        "agreed",
+        re.compile(
+            r"\b(i('ll| will) (donate|give|contribute)|count me in|i('m| am) in\b|i agree to donate"
+            r"|i('d| would) (like|love|be (happy|glad|willing)) to (donate|give|contribute)|i can (donate|give|spare)"
+            r"|i('m| am) (willing|happy|glad|going) to (donate|give|contribute)|i want to (donate|give)"
+            r"|i('ve| have) decided to (donate|give))",
+            _I,
+        ),
+    ),
     ("warming", re.compile(r"\b(that'?s (good|great|nice|interesting|helpful)|makes (me feel|sense)|i like that|sounds (good|great|nice)|good to know|touching|moving)\b", _I)),
     ("skeptical", re.compile(r"\b(not (so )?sure|doubt\w*|skeptic\w*|hmm+|i don'?t know|suspicious|wary)\b", _I)),
 )
@@ -239,7 +259,8 @@ ATTITUDES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def detect_attitude(donor_text: str) -> str:
     """'agreed', 'annoyed', 'refused', 'declined', 'warming', 'skeptical' or 'neutral'."""
+    low = donor_text.lower()
     for name, rule in ATTITUDES:
-        if rule.search(donor_text):
+        if rule.search(low):
             return name
     return "neutral"

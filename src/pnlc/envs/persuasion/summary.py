@@ -43,14 +43,13 @@ NEGATIVE_GOALS: tuple[str, ...] = (REFUSES, DISENGAGES, PRESSURED, STAYS_SKEPTIC
 
 _DONATION_LINE = re.compile(r"^[ \t]*DONATION\b.*$", re.IGNORECASE | re.MULTILINE)
 
+_INTENT_PHRASES = {"agreed": "said they will donate", "refused": "said they will not donate"}
 _ATTITUDE_PHRASES = {
     "annoyed": "is getting annoyed",
     "declined": "declined to give for now",
-    "refused": "said they will not give",
     "warming": "sounds interested",
     "skeptical": "remains skeptical",
     "neutral": "",
-    "agreed": "sounds ready to give",
 }
 
 
@@ -91,6 +90,7 @@ class DialogueTracker:
         self.voiced: list[str] = []
         self.answered: list[str] = []
         self.attitude = "neutral"
+        self.intent: str | None = None  # "agreed" / "refused": the donor's latest stated intention
         self.last_donor = ""
         self.last_strategies: tuple[str, ...] = ()
         self.last_answered_concern = False
@@ -128,6 +128,8 @@ class DialogueTracker:
             if concern not in self.voiced:
                 self.voiced.append(concern)
         self.attitude = detect_attitude(body)
+        if self.attitude in ("agreed", "refused"):
+            self.intent = self.attitude
 
     def summary(self, decision: Decision | None = None) -> str:
         n = self.persuader_turns
@@ -148,17 +150,18 @@ class DialogueTracker:
             donor_bits.append(CONCERN_BY_KEY[self.open_concern].summary[len("the donor "):])
         elif self.answered:
             donor_bits.append("had their doubt answered")
-        mood = _ATTITUDE_PHRASES.get(self.attitude, "")
-        if mood and decision is None:
-            donor_bits.append(mood)
+        if self.intent is not None:
+            donor_bits.append(_INTENT_PHRASES[self.intent])
+        elif decision is None and _ATTITUDE_PHRASES.get(self.attitude):
+            donor_bits.append(_ATTITUDE_PHRASES[self.attitude])
         turns = "turn" if n == 1 else "turns"
-        text = f"After {n} persuader {turns}, the persuader {persuader}; the donor "
+        text = f"After {n} persuader {turns}, the persuader {persuader}"
         if decision is None:
-            donor_bits.append("has not agreed to donate")
-            return text + _join(donor_bits) + "."
-        if not donor_bits:
-            donor_bits.append("made a decision")
-        return text + _join(donor_bits) + ". " + decision.sentence()
+            donor_bits.append("has not given yet" if self.intent == "agreed" else "has not agreed to donate")
+            return f"{text}; the donor {_join(donor_bits)}."
+        if donor_bits:
+            text += f"; the donor {_join(donor_bits)}"
+        return f"{text}. {decision.sentence()}"
 
 
 def _join(parts: list[str]) -> str:

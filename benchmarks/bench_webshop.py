@@ -1,0 +1,93 @@
+"""WebShop speed and prior quality.
+
+    python benchmarks/bench_webshop.py [--data ../shared/data/webshop] [--seeds 3]
+
+Reports, for the generated catalogue and (when present) the real 1k-product catalogue: BM25 search
+latency p50 over 500 queries (the goals' instructions), episodes per second of the simulated prior
+shopper, and its score (mean reward x 100) and success rate on the 100 test goals. The last line
+holds the real-catalogue figures (the generated ones when the real data is absent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pnlc.agents.roles import DecisionContext
+from pnlc.agents.sim.webshop import make_sim_policy
+from pnlc.envs.webshop import WebShopConfig, load_catalogue, make_env
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "webshop"
+
+
+def _play_episode(env, policy, task_id, seed):
+    obs = env.reset(task_id, seed)
+    policy.begin_episode(task_id, seed)
+    history: tuple[tuple[str, str], ...] = ()
+    while True:
+        ctx = DecisionContext(env="webshop", observation=obs, summary=env.describe(), history=history)
+        thought = policy.propose_thought(ctx)
+        action = policy.act(ctx, thought)
+        tr = env.step(action)
+        history += ((thought, action),)
+        obs = tr.observation
+        if tr.done:
+            return env.metric()
+
+
+def bench(catalogue: str, seeds: int) -> dict[str, float]:
+    cfg = WebShopConfig(catalogue=catalogue, n_generated_products=1000, n_test_goals=100, max_steps=15, seed=0,
+                        max_goals_per_product=10, human_instructions=True, bm25_k1=0.9, bm25_b=0.4)
+    t0 = time.perf_counter()
+    cat = load_catalogue(cfg)
+    build_s = time.perf_counter() - t0
+    queries = [g.instruction for g in cat.goals[:500]]
+    while len(queries) < 500:
+        queries += queries[: 500 - len(queries)]
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        cat.search(q)
+        times.append(time.perf_counter() - t)
+    env, prior = make_env(cfg), make_sim_policy(cfg, "prior")
+    rewards = []
+    t = time.perf_counter()
+    for s in range(seeds):
+        for i, tid in enumerate(env.tasks("test")):
+            rewards.append(_play_episode(env, prior, tid, seed=1000 * s + i))
+    eps = len(rewards) / (time.perf_counter() - t)
+    return {
+        "build_s": build_s,
+        "search_ms_p50": 1000 * float(np.median(times)),
+        "episodes_per_s": eps,
+        "prior_score": 100 * float(np.mean(rewards)),
+        "prior_success": float(np.mean([r == 1.0 for r in rewards])),
+    }
+
+
+def _line(r: dict[str, float]) -> str:
+    return (f"search_ms_p50={r['search_ms_p50']:.3f} episodes_per_s={r['episodes_per_s']:.1f} "
+            f"prior_score={r['prior_score']:.1f} prior_success={r['prior_success']:.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--seeds", type=int, default=3)
+    args = ap.parse_args()
+    gen = bench("generated", args.seeds)
+    print(f"generated catalogue (build {gen['build_s']:.2f}s): {_line(gen)}")
+    if (args.data / "products_1000.json").exists():
+        real = bench(str(args.data), args.seeds)
+        print(f"real catalogue {args.data} (build {real['build_s']:.2f}s): {_line(real)}")
+        print(_line(real))
+    else:
+        print(f"real catalogue not found at {args.data}; last line reports the generated catalogue")
+        print(_line(gen))
+
+
+if __name__ == "__main__":
+    main()

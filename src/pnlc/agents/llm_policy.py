@@ -1,0 +1,449 @@
+"""The policy roles played by an LLM through the prompt files in `pnlc/prompts/`.
+
+Every role renders a prompt file with named placeholders (a missing field is an error), sends it
+under the system prompt `policy_system.txt` (with the environment's task description from
+`policy_<env>_task.txt`), and parses the answer strictly in the ReAct format (`Thought: ...`, then
+`Action: ...`). A malformed answer is re-asked once with `reask.txt`; a second malformed answer is
+replaced by a safe default and counted as invalid (`invalid_count`, `invalid_by_role`). Token usage
+is summed from the completions into `usage_total`; `prompt_hashes` holds the sha256 of every prompt
+file the policy uses, for the episodes it plays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import string
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Mapping, Sequence, TypeVar
+
+from pnlc.agents.roles import DecisionContext, GoalSet
+from pnlc.data.records import Usage
+from pnlc.llm.base import LLM, Completion, Message, Request, assistant, user
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ROLE_PROMPTS = (
+    "policy_system",
+    "policy_context",
+    "propose_thought",
+    "act",
+    "propose_goals",
+    "refine",
+    "estimate_goals",
+    "estimate_value",
+    "reflect",
+    "reask",
+)
+SUMMARY_MAX_TOKENS = 200
+"""Output limit of one annotator summary (one or two sentences)."""
+
+DEFAULT_THOUGHT = "Continue with the task, one careful step at a time."
+DEFAULT_POSITIVE = ("The task ends successfully.", "Clear progress towards the goal has been made.")
+DEFAULT_NEGATIVE = ("The task ends in failure.", "No progress towards the goal has been made.")
+
+
+class PromptError(ValueError):
+    """A prompt file is missing, or a render left a named placeholder without a value."""
+
+
+class FormatError(ValueError):
+    """An LLM answer does not follow the format its prompt asked for."""
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A prompt file: its text with `{named}` placeholders (`{{`/`}}` for literal braces)."""
+
+    name: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def fields(self) -> frozenset[str]:
+        names = set()
+        for _, field_name, _, _ in string.Formatter().parse(self.text):
+            if field_name is not None:
+                if not field_name.isidentifier():
+                    raise PromptError(f"prompt {self.name}.txt: placeholder {{{field_name}}} is not a plain name")
+                names.add(field_name)
+        return frozenset(names)
+
+    def render(self, **values: object) -> str:
+        missing = sorted(self.fields - set(values))
+        if missing:
+            raise PromptError(
+                f"prompt {self.name}.txt: no value for placeholder(s) {', '.join(missing)}; "
+                f"pass them when rendering or remove them from the file"
+            )
+        return self.text.format(**values)
+
+
+def load_prompt(name: str, directory: str | Path | None = None) -> Prompt:
+    """Read `<name>.txt` from `directory` (by default the prompts shipped in the package)."""
+    if directory is None:
+        source = resources.files("pnlc").joinpath("prompts", f"{name}.txt")
+        where = f"package pnlc/prompts/{name}.txt"
+    else:
+        source = Path(directory) / f"{name}.txt"
+        where = str(source)
+    if not source.is_file():
+        raise PromptError(f"prompt file {where} not found; add it (prompts are plain text with {{named}} fields)")
+    return Prompt(name, source.read_text(encoding="utf-8"))
+
+
+def load_policy_prompts(env_name: str, directory: str | Path | None = None) -> dict[str, Prompt]:
+    """The role prompts plus the environment's task description (`policy_<env>_task.txt`)."""
+    prompts = {name: load_prompt(name, directory) for name in ROLE_PROMPTS}
+    prompts["policy_task"] = load_prompt(f"policy_{env_name}_task", directory)
+    return prompts
+
+
+# --------------------------------------------------------------------------------------------- #
+# Strict parsers: each returns the parsed value or raises FormatError saying what was expected.
+# --------------------------------------------------------------------------------------------- #
+
+
+def _tagged_line(text: str, tag: str) -> str:
+    pattern = re.compile(rf"^\s*{tag}\s*:\s*(.*?)\s*$", re.IGNORECASE)
+    for line in text.splitlines():
+        m = pattern.match(line)
+        if m:
+            if not m.group(1):
+                raise FormatError(f"the line starting with '{tag}:' is empty")
+            return m.group(1)
+    raise FormatError(f"no line starting with '{tag}:'")
+
+
+def parse_thought(text: str) -> str:
+    return _tagged_line(text, "Thought")
+
+
+def parse_action(text: str) -> str:
+    return _tagged_line(text, "Action")
+
+
+def parse_refine(text: str) -> str | None:
+    """None for ACCEPT, else the new thought."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if lines and re.fullmatch(r"\**ACCEPT\**\.?", lines[0], re.IGNORECASE):
+        return None
+    try:
+        return parse_thought(text)
+    except FormatError:
+        raise FormatError("expected the line 'ACCEPT' or a line starting with 'Thought:'") from None
+
+
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$")
+
+
+def parse_goals(text: str, n_pos: int, n_neg: int) -> GoalSet:
+    sections: dict[str, list[str]] = {"positive": [], "negative": []}
+    current: str | None = None
+    for line in text.splitlines():
+        head = re.sub(r"[*_#:\s]+", " ", line).strip().lower()  # "**Positive:**" -> "positive"
+        if head in ("positive", "positive outcomes"):
+            current = "positive"
+            continue
+        if head in ("negative", "negative outcomes"):
+            current = "negative"
+            continue
+        m = _BULLET.match(line)
+        if m and current is not None:
+            sections[current].append(m.group(1))
+    pos, neg = sections["positive"], sections["negative"]
+    if len(pos) < n_pos or len(neg) < n_neg:
+        raise FormatError(
+            f"expected {n_pos} lines starting with '- ' under 'Positive:' and {n_neg} under 'Negative:', "
+            f"found {len(pos)} and {len(neg)}"
+        )
+    return GoalSet(tuple(pos[:n_pos]), tuple(neg[:n_neg]))
+
+
+_PROB = r"(0(?:\.\d+)?|1(?:\.0+)?|\.\d+)"
+
+
+def parse_probabilities(text: str, n: int) -> list[float]:
+    found: dict[int, float] = {}
+    pattern = re.compile(rf"^\s*(\d+)\s*[:.)]\s*{_PROB}\s*$")
+    for line in text.splitlines():
+        m = pattern.match(line)
+        if m:
+            found.setdefault(int(m.group(1)), float(m.group(2)))
+    missing = [i for i in range(1, n + 1) if i not in found]
+    if missing:
+        raise FormatError(f"expected lines '<number>: <probability between 0 and 1>' for 1..{n}; missing {missing}")
+    return [found[i] for i in range(1, n + 1)]
+
+
+def parse_value(text: str) -> float:
+    raw = _tagged_line(text, "Value")
+    m = re.fullmatch(_PROB, raw)
+    if not m:
+        raise FormatError(f"'Value:' must be followed by a probability between 0 and 1, got {raw!r}")
+    return float(raw)
+
+
+def parse_reflection(text: str) -> str:
+    return _tagged_line(text, "Reflection")
+
+
+def parse_summary(text: str) -> str:
+    return _tagged_line(text, "Summary")
+
+
+# --------------------------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class LLMPolicyConfig:
+    """How the policy's requests are made.
+
+    temperature    sampling temperature of every role (> 0 lets best_of_n and lats draw distinct
+                   thoughts; repeated identical requests get distinct `sample_index`es either way)
+    max_tokens     output limit of one role answer
+    history_turns  most recent (thought, action) turns of the agent shown in each prompt
+    """
+
+    temperature: float
+    max_tokens: int
+    history_turns: int
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.temperature <= 2.0:
+            raise ValueError(f"llm policy: temperature must be in [0, 2], got {self.temperature!r}")
+        if self.max_tokens < 1:
+            raise ValueError(f"llm policy: max_tokens must be >= 1, got {self.max_tokens!r}")
+        if self.history_turns < 0:
+            raise ValueError(f"llm policy: history_turns must be >= 0, got {self.history_turns!r}")
+
+
+class _Asker:
+    """One request → parse; a malformed answer is re-asked once, then replaced by a default."""
+
+    def __init__(self, llm: LLM, reask: Prompt) -> None:
+        self.llm = llm
+        self.reask = reask
+        self.usage_total = Usage()
+        self.invalid_count = 0
+        self.invalid_by_role: dict[str, int] = {}
+        self._samples: dict[tuple[str, str, str], int] = {}
+
+    def reset_samples(self) -> None:
+        self._samples.clear()
+
+    def _complete(self, request: Request) -> Completion:
+        c = self.llm.complete(request)
+        self.usage_total = self.usage_total + Usage(
+            calls=1,
+            input_tokens=c.input_tokens,
+            output_tokens=c.output_tokens,
+            cached_tokens=c.cached_tokens,
+            cost_usd=c.cost_usd,
+            seconds=c.latency_s,
+        )
+        return c
+
+    def ask(
+        self,
+        role: str,
+        system: str,
+        prompt: str,
+        parse: Callable[[str], T],
+        default: Callable[[], T],
+        temperature: float,
+        max_tokens: int,
+    ) -> T:
+        key = (role, system, prompt)
+        index = self._samples.get(key, 0)
+        self._samples[key] = index + 1
+        messages: tuple[Message, ...] = (user(prompt),)
+        for attempt in (0, 1):
+            request = Request(
+                messages=messages,
+                system=system,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                sample_index=index,
+                tag=role,
+            )
+            text = self._complete(request).text
+            try:
+                return parse(text)
+            except FormatError as err:
+                if attempt == 0:
+                    log.debug("%s: malformed answer (%s); asking again", role, err)
+                    messages = messages + (assistant(text), user(self.reask.render(problem=str(err))))
+                    continue
+                log.warning("%s: malformed answer twice (%s); using the safe default", role, err)
+        self.invalid_count += 1
+        self.invalid_by_role[role] = self.invalid_by_role.get(role, 0) + 1
+        return default()
+
+
+def _bullets(items: Sequence[str], empty: str) -> str:
+    return "\n".join(f"- {x}" for x in items) if items else empty
+
+
+class LLMPolicy:
+    """The acting LLM in the seat of the agent (implements `pnlc.agents.roles.Policy`)."""
+
+    def __init__(
+        self,
+        llm: LLM,
+        env_name: str,
+        config: LLMPolicyConfig,
+        prompts: Mapping[str, Prompt] | None = None,
+    ) -> None:
+        self.llm = llm
+        self.env_name = env_name
+        self.config = config
+        self.prompts = dict(prompts) if prompts is not None else load_policy_prompts(env_name)
+        missing = [n for n in (*ROLE_PROMPTS, "policy_task") if n not in self.prompts]
+        if missing:
+            raise PromptError(f"LLMPolicy for {env_name}: prompts missing: {', '.join(missing)}")
+        self.name = f"llm-{getattr(llm, 'model', 'unknown')}"
+        self.backend = str(getattr(llm, "backend", "llm"))
+        self.model = str(getattr(llm, "model", ""))
+        task = self.prompts["policy_task"].render()
+        self._system = self.prompts["policy_system"].render(task_description=task.strip())
+        self._asker = _Asker(llm, self.prompts["reask"])
+
+    # -- accounting read by MeteredPolicy ---------------------------------------------------------
+    @property
+    def usage_total(self) -> Usage:
+        return self._asker.usage_total
+
+    @property
+    def invalid_count(self) -> int:
+        return self._asker.invalid_count
+
+    @property
+    def invalid_by_role(self) -> dict[str, int]:
+        return dict(self._asker.invalid_by_role)
+
+    @property
+    def prompt_hashes(self) -> dict[str, str]:
+        hashes = {name: p.sha256 for name, p in self.prompts.items() if name != "policy_task"}
+        task = self.prompts["policy_task"]
+        hashes[task.name] = task.sha256
+        return hashes
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _context(self, ctx: DecisionContext) -> str:
+        turns = ctx.history[-self.config.history_turns :] if self.config.history_turns else ()
+        history = "\n".join(f"Thought: {t}\nAction: {a}" for t, a in turns) or "(none yet)"
+        return self.prompts["policy_context"].render(
+            summary=ctx.summary or "(nothing yet)",
+            observation=ctx.observation.text,
+            history=history,
+            notes=_bullets(ctx.notes, "(none)"),
+        )
+
+    def _ask(self, role: str, parse: Callable[[str], T], default: Callable[[], T], **values: object) -> T:
+        prompt = self.prompts[role].render(**values)
+        return self._asker.ask(
+            role, self._system, prompt, parse, default, self.config.temperature, self.config.max_tokens
+        )
+
+    # -- the Policy protocol -------------------------------------------------------------------------
+    def begin_episode(self, task_id: str, seed: int) -> None:
+        """LLM sampling is not seeded here; repeated requests are told apart by their sample index."""
+        self._asker.reset_samples()
+
+    def propose_thought(self, ctx: DecisionContext) -> str:
+        return self._ask("propose_thought", parse_thought, lambda: DEFAULT_THOUGHT, context=self._context(ctx))
+
+    def act(self, ctx: DecisionContext, thought: str) -> str:
+        # The default is the empty action: the environment answers it as invalid with its own safe move.
+        return self._ask("act", parse_action, lambda: "", context=self._context(ctx), thought=thought)
+
+    def propose_goals(self, ctx: DecisionContext, thought: str, n_pos: int, n_neg: int) -> GoalSet:
+        def default() -> GoalSet:
+            return GoalSet(
+                tuple(DEFAULT_POSITIVE[i % len(DEFAULT_POSITIVE)] for i in range(n_pos)),
+                tuple(DEFAULT_NEGATIVE[i % len(DEFAULT_NEGATIVE)] for i in range(n_neg)),
+            )
+
+        return self._ask(
+            "propose_goals",
+            lambda text: parse_goals(text, n_pos, n_neg),
+            default,
+            context=self._context(ctx),
+            thought=thought,
+            n_pos=n_pos,
+            n_neg=n_neg,
+        )
+
+    def refine(self, ctx: DecisionContext, thought: str, value_text: str) -> str | None:
+        return self._ask(
+            "refine", parse_refine, lambda: None, context=self._context(ctx), thought=thought, value_text=value_text
+        )
+
+    def estimate_goals(self, ctx: DecisionContext, thought: str, goals: Sequence[str]) -> list[float]:
+        numbered = "\n".join(f"{i}. {g}" for i, g in enumerate(goals, 1))
+        return self._ask(
+            "estimate_goals",
+            lambda text: parse_probabilities(text, len(goals)),
+            lambda: [0.5] * len(goals),
+            context=self._context(ctx),
+            thought=thought,
+            goals=numbered,
+        )
+
+    def estimate_value(self, ctx: DecisionContext) -> float:
+        return self._ask("estimate_value", parse_value, lambda: 0.5, context=self._context(ctx))
+
+    def reflect(self, final_summary: str, outcome_text: str) -> str:
+        return self._ask(
+            "reflect", parse_reflection, lambda: "", final_summary=final_summary, outcome_text=outcome_text
+        )
+
+
+class Summarizer:
+    """The LLM annotator: an outcome-style description of an interaction so far (`summarize.txt`)."""
+
+    def __init__(self, llm: LLM, prompt: Prompt | None = None, max_tokens: int = SUMMARY_MAX_TOKENS) -> None:
+        self.prompt = prompt if prompt is not None else load_prompt("summarize")
+        self.max_tokens = max_tokens
+        self._asker = _Asker(llm, load_prompt("reask"))
+
+    @property
+    def prompt_hash(self) -> str:
+        return self.prompt.sha256
+
+    @property
+    def usage_total(self) -> Usage:
+        return self._asker.usage_total
+
+    @property
+    def invalid_count(self) -> int:
+        return self._asker.invalid_count
+
+    def __call__(self, observation_text: str) -> str:
+        def default() -> str:
+            # The raw record, shortened, is the truthful fallback when no summary could be read.
+            return " ".join(observation_text.split())[-300:]
+
+        return self._asker.ask(
+            "summarize",
+            "",
+            self.prompt.render(observation=observation_text),
+            parse_summary,
+            default,
+            0.0,
+            self.max_tokens,
+        )
+
+
+def summarize(llm: LLM, observation_text: str) -> str:
+    """One outcome-style summary of `observation_text` (deterministic request: temperature 0)."""
+    return Summarizer(llm)(observation_text)

@@ -1,0 +1,1 @@
+"""Simulated (offline, seedable) implementations of the agent roles, one module per environment."""

@@ -1,0 +1,94 @@
+"""Report: tables, figures, a metrics summary for DVC and an episode viewer per evaluation file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+from pnlc.config import Params
+from pnlc.data import atomic_write_text, episode_from_dict, read_jsonl
+
+log = logging.getLogger(__name__)
+
+
+def summary_rows(metrics_list: Sequence[dict]) -> list[dict[str, Any]]:
+    """One row per (env, method, task metric): the flat view DVC metrics and plots read."""
+    rows = []
+    for m in metrics_list:
+        for method in m["method_order"]:
+            for key, stat in m["methods"][method]["task_metrics"].items():
+                rows.append({
+                    "env": m["env"], "backend": m["backend"], "method": method, "metric": key,
+                    "value": stat["mean"], "lo": stat["lo"], "hi": stat["hi"],
+                })
+    return rows
+
+
+def write_summary(rows: list[dict[str, Any]], summary_path: Path, plot_path: Path) -> None:
+    nested: dict[str, Any] = {}
+    for r in rows:
+        nested.setdefault(r["env"], {}).setdefault(r["method"], {})[r["metric"]] = round(float(r["value"]), 4)
+    atomic_write_text(summary_path, json.dumps(nested, indent=2, sort_keys=True) + "\n")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["method", "env", "metric", "value", "lo", "hi", "backend"])
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({**r, "method": f"{r['method']} ({r['env']} {r['metric']})"})
+    atomic_write_text(plot_path, buf.getvalue())
+
+
+def calibration_curves(critic_metrics: Sequence[Path]) -> dict[str, dict]:
+    """Reliability curves of the trained critics, labelled env/variant/seed."""
+    curves = {}
+    for path in critic_metrics:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        parts = Path(path).parts
+        label = "/".join(parts[-5:-1:1][i] for i in (0, 2, 3)) if len(parts) >= 5 else str(path)
+        rel = data.get("outcome_goals", {}).get("reliability") or data.get("reliability")
+        if rel:
+            curves[label] = rel
+    return curves
+
+
+def report(
+    params: Params,
+    metrics_paths: Sequence[Path],
+    critic_metrics: Sequence[Path],
+    evals: Sequence[Path],
+    out_dir: Path,
+) -> None:
+    from pnlc.evaluation import figures, tables, viewer
+    from pnlc.evaluation.metrics import read_metrics_json
+    from pnlc.evaluation.paper import comparison_table
+
+    metrics_list = [read_metrics_json(p) for p in metrics_paths]
+    backend = params.backend
+    tdir, fdir = out_dir / "tables", out_dir / "figures"
+    tables.write_table(tables.main_table(metrics_list, name=f"main_{backend}"), tdir)
+    tables.write_table(tables.cost_table(metrics_list, name=f"cost_{backend}"), tdir)
+    tables.write_table(tables.differences_table(metrics_list, name=f"differences_{backend}"), tdir)
+    tables.write_table(comparison_table(metrics_list, name=f"paper_comparison_{backend}"), tdir)
+    figures.plot_task_metrics(metrics_list, fdir / f"metric_{backend}.png")
+    figures.plot_paired_differences(metrics_list, fdir / f"differences_{backend}.png")
+    figures.plot_cost_vs_performance(metrics_list, fdir / f"cost_{backend}.png")
+    curves = calibration_curves(critic_metrics)
+    if curves:
+        figures.plot_calibration(
+            curves, fdir / f"critic_calibration_{backend}.png",
+            title="Critic calibration on held-out episodes (outcome goals)", simulated=backend == "sim",
+        )
+    write_summary(summary_rows(metrics_list), out_dir / "summary.json", out_dir / "plots" / "methods.csv")
+    for path in evals:
+        path = Path(path)
+        env, be, method, seed = path.parts[-4], path.parts[-3], path.parts[-2], path.stem
+        episodes = read_jsonl(path, episode_from_dict)
+        viewer.write_viewer(
+            out_dir / "viewer" / env / be / f"{method}_{seed}.html",
+            episodes,
+            title=f"{env} — {method} ({be}, {seed})",
+        )
+    log.info("report written under %s", out_dir)

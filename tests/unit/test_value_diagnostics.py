@@ -1,0 +1,39 @@
+"""Held-out diagnostics: ECE, reliability curve, AUC and the reached-later label."""
+
+import numpy as np
+import pytest
+
+from pnlc.value.diagnostics import auc, expected_calibration_error, reached_later, reliability_curve
+
+
+def test_ece_of_a_calibrated_and_a_miscalibrated_predictor():
+    pred = np.array([0.25] * 4 + [0.75] * 4)
+    label = np.array([1, 0, 0, 0, 1, 1, 1, 0], dtype=float)
+    assert expected_calibration_error(pred, label, 10) == pytest.approx(0.0)
+    # everything predicted 0.9 while half happen: ECE = 0.4
+    assert expected_calibration_error(np.full(8, 0.9), label, 10) == pytest.approx(0.4)
+
+
+def test_reliability_curve_bins():
+    curve = reliability_curve(np.array([0.05, 0.15, 0.16, 1.0]), np.array([0.0, 1.0, 0.0, 1.0]), 10)
+    assert curve["count"] == [1, 2, 0, 0, 0, 0, 0, 0, 0, 1]  # 1.0 falls in the last bin
+    assert curve["mean_label"][1] == pytest.approx(0.5)
+    assert curve["mean_prediction"][1] == pytest.approx(0.155)
+    assert curve["mean_label"][2] is None
+
+
+def test_auc_and_single_class():
+    assert auc(np.array([0.1, 0.9, 0.2, 0.8]), np.array([0, 1, 0, 1])) == 1.0
+    assert auc(np.array([0.1, 0.9]), np.array([1, 1])) is None
+
+
+def test_reached_later_looks_only_at_later_states_of_the_same_episode():
+    # one episode, transitions 0..2 with next states rows 1, 2, 3; texts are orthogonal unit vectors
+    table = np.eye(5, dtype=np.float32)
+    next_rows = np.array([1, 2, 3])
+    end = np.array([2, 2, 2])
+    index = np.array([0, 2, 2, 1])
+    goals = np.array([3, 1, 3, 4])
+    label = reached_later(next_rows, goals, index, end, table, 0.95)
+    # row 3 is reached from t=0 and at t=2; row 1 lies before t=2; row 4 never appears
+    assert label.tolist() == [True, False, True, False]

@@ -1,0 +1,154 @@
+"""The Lightning critic: update order, the real Trainer path, checkpoints and determinism."""
+
+import numpy as np
+import pytest
+import torch
+
+from pnlc.value.checkpoint import CheckpointError, ValueModel, load_critic, save_checkpoint
+from pnlc.value.config import GoalMixture, TrainConfig
+from pnlc.value.datamodule import TransitionDataModule
+from pnlc.value.module import IQLCritic
+from pnlc.value.synthetic import random_transition_data
+from pnlc.value.train import build_trainer
+
+
+def make_cfg(**kw) -> TrainConfig:
+    base = dict(
+        hidden_sizes=(16, 16), expectile=0.8, discount=0.9, target_update_rate=0.1, learning_rate=1e-3,
+        weight_decay=0.01, batch_size=64, max_steps=6,
+        goal_mixture=GoalMixture(future=0.4, final=0.2, other_episode=0.2, outcome=0.2),
+        goal_match_threshold=0.95, val_fraction=0.25, goal_conditioned=True, precision="32-true",
+        accelerator="cpu", seed=0, log_every_n_steps=2, val_every_n_steps=3, diagnostic_goals_per_transition=2,
+    )
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return random_transition_data(num_transitions=400, episode_length=8, dim=8, num_outcome_goals=2, seed=0)
+
+
+def record_order(module: IQLCritic, events: list[str]) -> list:
+    handles = [
+        module.q_target.register_forward_hook(lambda *_: events.append("Q_target forward")),
+        module.value.register_forward_hook(lambda *_: events.append("V forward")),
+        module.q.q1.register_forward_hook(lambda *_: events.append("Q forward")),
+    ]
+    return handles
+
+
+def test_update_order_v_then_q_then_target(data, monkeypatch):
+    cfg = make_cfg()
+    module = IQLCritic(data.dim, cfg)
+    dm = TransitionDataModule(data, cfg)
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    events: list[str] = []
+    record_order(module, events)
+    value_opt, q_opt = module.configure_optimizers()
+    value_opt.register_step_post_hook(lambda *_: events.append("V step"))
+    q_opt.register_step_post_hook(lambda *_: events.append("Q step"))
+    import pnlc.value.module as mod
+
+    real = mod.polyak_update
+    monkeypatch.setattr(mod, "polyak_update", lambda *a: (events.append("target update"), real(*a)))
+    v_before = [p.detach().clone() for p in module.value.parameters()]
+    module.iql_update(batch, value_opt, q_opt, lambda loss: loss.backward())
+    assert events == ["Q_target forward", "V forward", "V step", "V forward", "Q forward", "Q step", "target update"]
+    assert any(not torch.equal(a, b) for a, b in zip(v_before, module.value.parameters()))
+
+
+def test_q_bootstraps_from_the_updated_value(data):
+    """The Q step's target uses V after the V step: replaying the V step by hand gives the same Q."""
+    cfg = make_cfg()
+    dm = TransitionDataModule(data, cfg)
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    module = IQLCritic(data.dim, cfg)
+    value_opt, q_opt = module.configure_optimizers()
+    captured = {}
+    orig = module.value.forward
+
+    def spy(state, goal=None):
+        out = orig(state, goal)
+        if state is batch["next_state"]:
+            captured["v_next"] = out.detach().clone()
+            captured["params"] = [p.detach().clone() for p in module.value.parameters()]
+        return out
+
+    module.value.forward = spy
+    before = [p.detach().clone() for p in module.value.parameters()]
+    module.iql_update(batch, value_opt, q_opt, lambda loss: loss.backward())
+    after = list(module.value.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(captured["params"], after))
+    assert any(not torch.equal(a, b) for a, b in zip(before, after))
+
+
+def test_fast_dev_run_through_the_real_trainer(tmp_path, data):
+    cfg = make_cfg(log_every_n_steps=1)
+    module = IQLCritic(data.dim, cfg)
+    events: list[str] = []
+    record_order(module, events)
+    target_before = [p.detach().clone() for p in module.q_target.parameters()]
+    q_before = [p.detach().clone() for p in module.q.parameters()]
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    handle = register_optimizer_step_post_hook(
+        lambda opt, *_: events.append("V step" if opt.param_groups[0]["params"][0] is next(module.value.parameters()) else "Q step"))
+    try:
+        trainer = build_trainer(cfg, tmp_path, fast_dev_run=True)
+        trainer.fit(module, datamodule=TransitionDataModule(data, cfg))
+    finally:
+        handle.remove()
+    train_events = events[: events.index("Q step") + 1]
+    assert train_events == ["Q_target forward", "V forward", "V step", "V forward", "Q forward", "Q step"]
+    assert trainer.global_step == 2  # one update = one V and one Q optimizer step
+    # the target moved target_update_rate of the way toward the just-updated Q
+    for t0, q0, t1, q1 in zip(target_before, q_before, module.q_target.parameters(), module.q.parameters()):
+        assert torch.allclose(t1, (1 - cfg.target_update_rate) * t0 + cfg.target_update_rate * q1, atol=1e-6)
+    assert module.train_history and module.val_history
+    assert trainer.strategy.root_device.type == "cpu"
+
+
+def test_training_is_deterministic_on_cpu(tmp_path, data):
+    states = []
+    for run in range(2):
+        cfg = make_cfg(max_steps=4)
+        module = IQLCritic(data.dim, cfg)
+        build_trainer(cfg, tmp_path / str(run)).fit(module, datamodule=TransitionDataModule(data, cfg))
+        states.append(module.state_dict())
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+    other = IQLCritic(data.dim, make_cfg(seed=1)).state_dict()
+    assert not torch.equal(states[0]["value.net.0.weight"], other["value.net.0.weight"])
+
+
+def test_checkpoint_round_trip_and_embedder_check(tmp_path, data):
+    cfg = make_cfg()
+    module = IQLCritic(data.dim, cfg)
+    path = tmp_path / "critic.ckpt"
+    save_checkpoint(path, module.state_dict(), cfg, data.embedder_id, data.dim, data.outcome_goal_texts)
+    model = load_critic(path, expected_embedder_id=data.embedder_id)
+    assert isinstance(model, ValueModel) and model.cfg == cfg
+    assert model.outcome_goal_texts == data.outcome_goal_texts
+    rng = np.random.default_rng(0)
+    s, a, g = (rng.standard_normal((5, data.dim)).astype(np.float32) for _ in range(3))
+    with torch.no_grad():
+        expected = module.q(torch.from_numpy(s), torch.from_numpy(a), torch.from_numpy(g)).numpy()
+    probs = model.q(s, a, g)
+    assert probs.shape == (5,) and probs.dtype == np.float32
+    assert np.allclose(probs, expected, atol=1e-6)
+    with pytest.raises(CheckpointError, match="trained on embeddings from 'synthetic/random-unit-vectors'"):
+        load_critic(path, expected_embedder_id="sentence-transformers/other")
+    with pytest.raises(ValueError, match=r"goal_emb has shape \(5, 3\)"):
+        model.q(s, a, g[:, :3])
+
+
+def test_scalar_critic_ignores_the_goal(tmp_path, data):
+    cfg = make_cfg(goal_conditioned=False)
+    module = IQLCritic(data.dim, cfg)
+    build_trainer(cfg, tmp_path, fast_dev_run=True).fit(module, datamodule=TransitionDataModule(data, cfg))
+    save_checkpoint(tmp_path / "c.ckpt", module.state_dict(), cfg, "e", data.dim, ())
+    model = load_critic(tmp_path / "c.ckpt")
+    s = np.ones((2, data.dim), np.float32)
+    assert np.array_equal(model.q(s, s, None), model.q(s, s, np.zeros_like(s)))
