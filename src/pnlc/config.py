@@ -80,6 +80,7 @@ class P4GConfig:
     data_dir: str  # PersuasionForGood folder (full_data.json, p4g_original/)
     train_fraction: float
     split_seed: int
+    bow: Mapping[str, Any]  # BowConfig of the bag-of-words baseline
 
 
 SECTION_OWNERS = {

@@ -47,7 +47,7 @@ def test_dvc_outputs_persist(repo):
 
 
 def test_snakemake_dry_run_plans_the_whole_pipeline(repo):
-    out = subprocess.run(["snakemake", "-n", "--cores", "2"], cwd=repo, capture_output=True, text=True, env=ENV)
+    out = subprocess.run(["snakemake", "-n", "--forceall", "--cores", "2"], cwd=repo, capture_output=True, text=True, env=ENV)
     assert out.returncode == 0, out.stderr + out.stdout
     for rule in ("generate_trajectories", "annotate_trajectories", "train_critic", "evaluate_method",
                  "summarize_evaluation", "report_tables"):
