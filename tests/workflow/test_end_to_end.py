@@ -33,13 +33,17 @@ def shrink(params: dict) -> dict:
 def workdir(tmp_path_factory):
     root = tmp_path_factory.mktemp("wf")
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    for name in ("Snakefile", "dvc.yaml", "workflow"):
+    for name in ("Snakefile", "dvc.yaml", "workflow", "src"):
         src = os.path.join(repo, name)
-        (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, root / name)
+        if os.path.isdir(src):
+            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(src, root / name)
     params = shrink(yaml.safe_load(open(os.path.join(repo, "params.yaml"))))
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], root)
     run(["dvc", "init", "-q"], root)
+    shutil.copy(os.path.join(repo, ".dvcignore"), root / ".dvcignore")
     return root
 
 
@@ -67,7 +71,7 @@ def test_snakemake_runs_avalon_end_to_end(workdir):
 
 
 def test_dvc_repro_then_finds_nothing_to_do(workdir):
-    out = run(["dvc", "repro"], workdir)
+    out = run(["dvc", "repro", "report"], workdir)
     assert stages_run(out) == set(), out
 
 
@@ -77,6 +81,6 @@ def test_critic_change_reruns_only_training_and_later(workdir):
     params = yaml.safe_load((workdir / "params.yaml").read_text())
     params["train"]["critic"]["expectile"] = 0.7
     (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    out = run(["dvc", "repro"], workdir)
+    out = run(["dvc", "repro", "report"], workdir)
     assert stages_run(out) == {"train", "evaluate", "report"}, out
     assert traj.stat().st_mtime_ns == before

@@ -20,6 +20,31 @@ rule report_tables:
             caption="../report/metric_bars.rst",
             category="Figures",
         ),
+        cost=report(
+            f"results/tables/cost_{BACKEND}.md",
+            caption="../report/cost_table.rst",
+            category="Tables",
+        ),
+        paper=report(
+            f"results/tables/paper_comparison_{BACKEND}.md",
+            caption="../report/paper_comparison.rst",
+            category="Tables",
+        ),
+        differences=report(
+            f"results/figures/differences_{BACKEND}.png",
+            caption="../report/paired_differences.rst",
+            category="Figures",
+        ),
+        cost_figure=report(
+            f"results/figures/cost_{BACKEND}.png",
+            caption="../report/cost_vs_performance.rst",
+            category="Figures",
+        ),
+        calibration=report(
+            f"results/figures/critic_calibration_{BACKEND}.png",
+            caption="../report/critic_calibration.rst",
+            category="Critic",
+        ),
         summary="results/summary.json",
         plot="results/plots/methods.csv",
     log:

@@ -42,15 +42,20 @@ def write_summary(rows: list[dict[str, Any]], summary_path: Path, plot_path: Pat
 
 
 def calibration_curves(critic_metrics: Sequence[Path]) -> dict[str, dict]:
-    """Reliability curves of the trained critics, labelled env/variant/seed."""
+    """Pooled outcome-goal reliability curves of the goal-conditioned critics, labelled env/variant/seed."""
     curves = {}
     for path in critic_metrics:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        parts = Path(path).parts
-        label = "/".join(parts[-5:-1:1][i] for i in (0, 2, 3)) if len(parts) >= 5 else str(path)
-        rel = data.get("outcome_goals", {}).get("reliability") or data.get("reliability")
-        if rel:
-            curves[label] = rel
+        rel = data.get("outcome_goals", {}).get("pooled", {}).get("reliability")
+        if not data.get("goal_conditioned") or not rel:
+            continue
+        env, _backend, variant, seed = Path(path).parts[-5:-1]
+        counts = [int(c) for c in rel["count"]]
+        curves[f"{env}/{variant}/{seed}"] = {
+            "mean_predicted": [float(p) if c else 0.0 for p, c in zip(rel["mean_prediction"], counts)],
+            "observed_frequency": [float(o) if c else 0.0 for o, c in zip(rel["mean_label"], counts)],
+            "count": counts,
+        }
     return curves
 
 
@@ -76,6 +81,8 @@ def report(
     figures.plot_paired_differences(metrics_list, fdir / f"differences_{backend}.png")
     figures.plot_cost_vs_performance(metrics_list, fdir / f"cost_{backend}.png")
     curves = calibration_curves(critic_metrics)
+    if not curves:
+        raise ValueError("report: no goal-conditioned critic metrics among --critic-metrics; train one (train.variants)")
     if curves:
         figures.plot_calibration(
             curves, fdir / f"critic_calibration_{backend}.png",
