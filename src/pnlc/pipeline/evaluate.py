@@ -64,6 +64,25 @@ def evaluate(
     return len(plan)
 
 
+def pnlc_versus_all(by_method: dict, env_name: str, ev) -> dict:
+    """Paired differences pnlc minus every other method, per task metric (same tasks and seeds)."""
+    from pnlc.evaluation.metrics import episode_values, task_metrics
+    from pnlc.evaluation.stats import paired_difference
+
+    specs = task_metrics(env_name)
+    ours = {spec.key: episode_values(by_method["pnlc"], spec) for spec in specs}
+    return {
+        method: {
+            spec.key: paired_difference(
+                ours[spec.key], episode_values(episodes, spec), ev.bootstrap_samples, ev.confidence, ev.seed
+            )
+            for spec in specs
+        }
+        for method, episodes in sorted(by_method.items())
+        if method != "pnlc"
+    }
+
+
 def summarize(params: Params, env_name: str, inputs: Sequence[Path], out: Path) -> dict:
     from pnlc.evaluation.metrics import compare_methods, write_metrics_json
 
@@ -76,5 +95,7 @@ def summarize(params: Params, env_name: str, inputs: Sequence[Path], out: Path) 
         dict(by_method), env_name, reference="react",
         n_boot=ev.bootstrap_samples, ci=ev.confidence, seed=ev.seed,
     )
+    if "pnlc" in by_method:
+        result["pnlc_vs"] = pnlc_versus_all(by_method, env_name, ev)
     write_metrics_json(out, result)
     return result
