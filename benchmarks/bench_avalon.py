@@ -9,25 +9,15 @@ from __future__ import annotations
 import argparse
 import time
 
-from pnlc.agents.roles import DecisionContext
+from pnlc.agents.runner import play_policy
 from pnlc.agents.sim.avalon import make_sim_policy
 from pnlc.envs.avalon import AvalonConfig, make_env
 
 
 def play(env, policy, task_id: str, seed: int) -> dict:
-    """One game: the policy thinks, acts, and the env answers, until the game ends."""
-    policy.begin_episode(task_id, seed)
-    obs = env.reset(task_id, seed)
-    history: tuple[tuple[str, str], ...] = ()
-    while True:
-        ctx = DecisionContext(env="avalon", observation=obs, summary=env.describe(), history=history)
-        thought = policy.propose_thought(ctx)
-        action = policy.act(ctx, thought)
-        tr = env.step(action)
-        history += ((thought, action),)
-        obs = tr.observation
-        if tr.done:
-            return dict(env.outcome())
+    """One episode of the bare policy (see pnlc.agents.runner.play_policy)."""
+    env = play_policy(env, policy, task_id, seed)
+    return dict(env.outcome())
 
 
 def run(kind: str, n_games: int, cfg: AvalonConfig) -> tuple[float, float]:

@@ -10,25 +10,15 @@ from __future__ import annotations
 import argparse
 import time
 
-from pnlc.agents.roles import DecisionContext
+from pnlc.agents.runner import play_policy
 from pnlc.agents.sim.persuasion import make_sim_policy
 from pnlc.envs.persuasion import PersuasionConfig, make_env
 
 
 def play(env, policy, task_id: str, seed: int) -> dict:
-    """One dialogue: the persuader thinks and speaks, the donor answers, until the donor decides."""
-    policy.begin_episode(task_id, seed)
-    obs = env.reset(task_id, seed)
-    history: tuple[tuple[str, str], ...] = ()
-    while True:
-        ctx = DecisionContext(env="persuasion", observation=obs, summary=env.describe(), history=history)
-        thought = policy.propose_thought(ctx)
-        action = policy.act(ctx, thought)
-        tr = env.step(action)
-        history += ((thought, action),)
-        obs = tr.observation
-        if tr.done:
-            return dict(env.outcome())
+    """One dialogue of the bare policy (see pnlc.agents.runner.play_policy)."""
+    env = play_policy(env, policy, task_id, seed)
+    return dict(env.outcome())
 
 
 def run(kind: str, n: int, cfg: PersuasionConfig) -> tuple[float, float, float]:

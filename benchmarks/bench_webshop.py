@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pnlc.agents.roles import DecisionContext
+from pnlc.agents.runner import play_policy
 from pnlc.agents.sim.webshop import make_sim_policy
 from pnlc.envs.webshop import WebShopConfig, load_catalogue, make_env
 
@@ -24,18 +24,9 @@ DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / 
 
 
 def _play_episode(env, policy, task_id, seed):
-    obs = env.reset(task_id, seed)
-    policy.begin_episode(task_id, seed)
-    history: tuple[tuple[str, str], ...] = ()
-    while True:
-        ctx = DecisionContext(env="webshop", observation=obs, summary=env.describe(), history=history)
-        thought = policy.propose_thought(ctx)
-        action = policy.act(ctx, thought)
-        tr = env.step(action)
-        history += ((thought, action),)
-        obs = tr.observation
-        if tr.done:
-            return env.metric()
+    """One episode of the bare policy (see pnlc.agents.runner.play_policy)."""
+    env = play_policy(env, policy, task_id, seed)
+    return env.metric()
 
 
 def bench(catalogue: str, seeds: int) -> dict[str, float]:

@@ -1,3 +1,5 @@
+import time
+
 # Every helper of the workflow lives here; rule files only declare rules.
 
 BACKEND = config["backend"]
@@ -96,27 +98,38 @@ def report_outputs():
     return [f"results/tables/main_{BACKEND}.md", f"results/figures/metric_{BACKEND}.png"]
 
 
-def dvc_stages_with_outputs():
-    """dvc.yaml stages whose every output exists (they can be recorded in dvc.lock)."""
+RUN_STARTED = time.time()
+
+
+def newest_mtime(path):
+    """Latest modification time of a file, or of anything inside a folder."""
+    if os.path.isfile(path):
+        return os.path.getmtime(path)
+    times = [os.path.getmtime(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files]
+    return max(times, default=0.0)
+
+
+def dvc_stages_written_now():
+    """dvc.yaml stages whose outputs all exist and were (re)written by this Snakemake run."""
     import yaml
 
     if not os.path.isdir(".dvc") or not os.path.exists("dvc.yaml"):
         return []
     with open("dvc.yaml", encoding="utf-8") as fh:
         stages = yaml.safe_load(fh)["stages"]
-    ready = []
+    written = []
     for name, stage in stages.items():
         paths = [next(iter(o)) if isinstance(o, dict) else o for key in ("outs", "metrics", "plots") for o in stage.get(key, [])]
-        if paths and all(os.path.exists(p) for p in paths):
-            ready.append(name)
-    return ready
+        if paths and all(os.path.exists(p) for p in paths) and any(newest_mtime(p) >= RUN_STARTED for p in paths):
+            written.append(name)
+    return written
 
 
 def record_in_dvc():
-    """After a plain `snakemake` run, record the fresh outputs in dvc.lock so that `dvc repro`
+    """After a plain `snakemake` run, record the outputs it wrote in dvc.lock so that `dvc repro`
     knows they are current. Skipped inside `dvc repro`, which records them itself."""
     if os.environ.get("DVC_STAGE"):
         return
-    stages = dvc_stages_with_outputs()
+    stages = dvc_stages_written_now()
     if stages:
         shell("dvc commit --force --quiet " + " ".join(stages))

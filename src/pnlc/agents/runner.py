@@ -155,3 +155,20 @@ def run_task(env: Env, agent: Agent, task_id: str, seed: int, meta: EpisodeMeta)
             notes = notes + (lesson.strip(),)
     info = {**episode.info, "trials": trials}
     return dataclasses.replace(episode, usage=usage, info=info)
+
+
+def play_policy(env: Env, policy: Any, task_id: str, seed: int) -> Env:
+    """Play one episode with a bare policy (thought, then action; no planning, no records) and
+    return the finished environment. The cheapest loop, for benchmarks and quick checks."""
+    policy.begin_episode(task_id, seed)
+    obs = env.reset(task_id, seed)
+    history: tuple[tuple[str, str], ...] = ()
+    while True:
+        ctx = DecisionContext(env=env.name, observation=obs, summary=env.describe(), history=history)
+        thought = policy.propose_thought(ctx)
+        action = policy.act(ctx, thought)
+        transition = env.step(action)
+        history += ((thought, action),)
+        obs = transition.observation
+        if transition.done:
+            return env

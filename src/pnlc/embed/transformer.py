@@ -74,6 +74,19 @@ def weights_hash(folder: Path) -> str:
     return h.hexdigest()[:12]
 
 
+def length_buckets(texts: Sequence[str], batch_size: int, spread: float = 2.0) -> list[list[int]]:
+    """Indices grouped longest first into batches of at most `batch_size` whose longest text is at
+    most `spread` times their shortest, so a long text never pads many short ones to its length."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    batches: list[list[int]] = []
+    for i in order:
+        if batches and len(batches[-1]) < batch_size and len(texts[batches[-1][0]]) <= spread * max(1, len(texts[i])):
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
 class TransformerEmbedder:
     """`Embedder` over a transformers encoder: mean-pooled, L2-normalised float32 rows."""
 
@@ -142,8 +155,6 @@ class TransformerEmbedder:
         if not texts:
             return out
         self.load()
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for rows in length_buckets(texts, self.batch_size):
             out[rows] = self.encode_batch([texts[i] for i in rows])
         return out
