@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -44,19 +45,32 @@ class EmbeddingCache:
         if self._conn is None or self._pid != os.getpid():
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=60.0, check_same_thread=False)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute(
-                    "CREATE TABLE IF NOT EXISTS emb (key BLOB PRIMARY KEY, model_id TEXT NOT NULL, "
-                    "dim INTEGER NOT NULL, vec BLOB NOT NULL)"
-                )
-                conn.commit()
-            except sqlite3.DatabaseError as exc:
-                conn.close()
-                raise RuntimeError(
-                    f"{self.path}: not a usable embedding cache ({exc}); delete it to start a fresh cache"
-                ) from None
+            deadline = time.monotonic() + 60.0
+            while True:
+                try:
+                    # Switching a new file to WAL is not covered by the busy timeout: several
+                    # processes opening a fresh cache at once can see "locked" and must wait.
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS emb (key BLOB PRIMARY KEY, model_id TEXT NOT NULL, "
+                        "dim INTEGER NOT NULL, vec BLOB NOT NULL)"
+                    )
+                    conn.commit()
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" in str(exc) and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                        continue
+                    conn.close()
+                    raise RuntimeError(
+                        f"{self.path}: not a usable embedding cache ({exc}); delete it to start a fresh cache"
+                    ) from None
+                except sqlite3.DatabaseError as exc:
+                    conn.close()
+                    raise RuntimeError(
+                        f"{self.path}: not a usable embedding cache ({exc}); delete it to start a fresh cache"
+                    ) from None
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
