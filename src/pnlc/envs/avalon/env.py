@@ -179,6 +179,10 @@ class AvalonEnv:
         }
         self.invalid_actions = 0
         self.agent_votes = []
+        for s, player in self.seat_players.items():
+            begin = getattr(player, "begin_episode", None)
+            if begin is not None:
+                begin(task_id, int(seed) * 10 + s)
         self._advance()
         return self.observe(self.agent)
 
