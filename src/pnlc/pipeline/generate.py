@@ -32,6 +32,16 @@ def with_goal_outcomes(episode, env):
     return dataclasses.replace(episode, info={**dict(episode.info), "goal_outcomes": goals})
 
 
+def without_timings(episode):
+    """Drop wall-clock times: training data must be the same bytes for the same seeds (evaluation
+    records keep them, since cost per decision is measured there)."""
+    steps = tuple(
+        dataclasses.replace(st, decision={k: v for k, v in st.decision.items() if k != "seconds"})
+        for st in episode.steps
+    )
+    return dataclasses.replace(episode, steps=steps, usage=dataclasses.replace(episode.usage, seconds=0.0))
+
+
 def generate(params: Params, env_name: str, shard: int, out: Path) -> int:
     from tqdm import tqdm
 
@@ -57,7 +67,7 @@ def generate(params: Params, env_name: str, shard: int, out: Path) -> int:
         task_id = tasks[i % len(tasks)]
         seed = derive_seed(gen.seed, env_name, "train", i)
         episode = run_episode(env, agent, task_id, seed, episode_meta(params, gen.policy))
-        append_jsonl(part, with_goal_outcomes(episode, env))
+        append_jsonl(part, without_timings(with_goal_outcomes(episode, env)))
     os.replace(part, out) if part.exists() else Path(out).write_text("", encoding="utf-8")
     log.info("wrote %d episodes to %s", len(indices), out)
     return len(indices)
