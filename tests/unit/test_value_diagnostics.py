@@ -37,3 +37,12 @@ def test_reached_later_looks_only_at_later_states_of_the_same_episode():
     label = reached_later(next_rows, goals, index, end, table, 0.95)
     # row 3 is reached from t=0 and at t=2; row 1 lies before t=2; row 4 never appears
     assert label.tolist() == [True, False, True, False]
+
+
+def test_game_phase_splits_each_episode_into_thirds():
+    from pnlc.value.diagnostics import game_phase
+
+    # two episodes: transitions 0-5 (length 6) and 6-8 (length 3)
+    start = np.array([0] * 6 + [6] * 3)
+    end = np.array([5] * 6 + [8] * 3)
+    assert game_phase(start, end).tolist() == [0, 0, 1, 1, 2, 2, 0, 1, 2]

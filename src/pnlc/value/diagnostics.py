@@ -113,6 +113,16 @@ def reached_later(
     return label
 
 
+PHASES = ("early", "middle", "late")
+
+
+def game_phase(episode_start: np.ndarray, episode_end: np.ndarray) -> np.ndarray:
+    """0, 1, 2 = first, middle, last third of its episode, for every transition (split order)."""
+    idx = np.arange(len(episode_start))
+    length = episode_end - episode_start + 1
+    return np.minimum(2, (3 * (idx - episode_start)) // np.maximum(1, length))
+
+
 def evaluate_heldout(
     q_fn: QFunction,
     data: Any,
@@ -178,6 +188,7 @@ def evaluate_heldout(
     k_goals = split.num_outcome_goals
     if k_goals:
         labels = split.outcome_labels.numpy()
+        phase = game_phase(split.episode_start.numpy(), split.episode_end.numpy())
         per_goal = []
         all_pred, all_label = [], []
         for k in range(k_goals):
@@ -186,6 +197,9 @@ def evaluate_heldout(
             y = labels[ep, k]
             summary = score_summary(p, y, n_bins)
             summary["goal"] = data.outcome_goal_texts[k]
+            summary["by_phase"] = {
+                name: score_summary(p[phase == i], y[phase == i], n_bins) for i, name in enumerate(PHASES)
+            }
             summary["reliability"] = reliability_curve(p, y, n_bins)
             per_goal.append(summary)
             all_pred.append(p)
