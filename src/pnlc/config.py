@@ -76,6 +76,11 @@ class EvaluateConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    viewer_episodes: int  # episodes per method in each HTML episode viewer
+
+
+@dataclass(frozen=True)
 class P4GConfig:
     data_dir: str  # PersuasionForGood folder (full_data.json, p4g_original/)
     train_fraction: float
@@ -119,6 +124,7 @@ class Params:
             "annotate": AnnotateConfig,
             "evaluate": EvaluateConfig,
             "p4g": P4GConfig,
+            "report": ReportConfig,
         }
         if name in local:
             return build(local[name], self.raw[name], name, self.source)

@@ -100,3 +100,13 @@ def test_same_records_give_identical_bytes(tmp_path):
     write_jsonl(a, [make_episode(0)])
     write_jsonl(b, [make_episode(0)])
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    import os
+
+    path = tmp_path / "readable.jsonl"
+    write_jsonl(path, [make_episode(0)])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask

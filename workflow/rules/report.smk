@@ -47,6 +47,8 @@ rule report_tables:
         ),
         summary="results/summary.json",
         plot="results/plots/methods.csv",
+    params:
+        report=config["report"],
     log:
         f"results/logs/report_tables/{BACKEND}.log",
     shell:

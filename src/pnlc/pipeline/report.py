@@ -92,7 +92,7 @@ def report(
     for path in evals:
         path = Path(path)
         env, be, method, seed = path.parts[-4], path.parts[-3], path.parts[-2], path.stem
-        episodes = read_jsonl(path, episode_from_dict)
+        episodes = read_jsonl(path, episode_from_dict)[: params.section("report").viewer_episodes]
         viewer.write_viewer(
             out_dir / "viewer" / env / be / f"{method}_{seed}.html",
             episodes,
