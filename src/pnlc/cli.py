@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--figure", required=True, type=Path)
     p.add_argument("--work-dir", required=True, type=Path)
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (Snakemake passes the job's)")
 
     ep = sub.choices["episode"]
     ep.add_argument("file", type=Path, help="a trajectory or evaluation JSONL")

@@ -14,7 +14,7 @@ rule p4g_critic:
         embed=config["embed"],
     threads: 2
     shell:
-        "{PNLC} p4g --out {output.metrics} --figure {output.figure} --work-dir results/p4g 2> {log}"
+        "{PNLC} p4g --out {output.metrics} --figure {output.figure} --work-dir results/p4g --threads {threads} 2> {log}"
 
 
 rule p4g_all:

@@ -40,5 +40,5 @@ def run_phase(args: argparse.Namespace) -> int:
     elif args.phase == "p4g":
         from pnlc.pipeline.p4g import p4g_experiment
 
-        p4g_experiment(params, args.out, args.figure, args.work_dir)
+        p4g_experiment(params, args.out, args.figure, args.work_dir, args.threads)
     return 0

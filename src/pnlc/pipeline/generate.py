@@ -68,6 +68,9 @@ def generate(params: Params, env_name: str, shard: int, out: Path) -> int:
         seed = derive_seed(gen.seed, env_name, "train", i)
         episode = run_episode(env, agent, task_id, seed, episode_meta(params, gen.policy))
         append_jsonl(part, without_timings(with_goal_outcomes(episode, env)))
-    os.replace(part, out) if part.exists() else Path(out).write_text("", encoding="utf-8")
+    if part.exists():
+        os.replace(part, out)
+    else:  # an empty shard (more shards than episodes)
+        Path(out).write_text("", encoding="utf-8")
     log.info("wrote %d episodes to %s", len(indices), out)
     return len(indices)

@@ -62,7 +62,7 @@ def plot_aucs(results: dict[str, dict[str, Any]], path: Path) -> None:
         fig.savefig(tmp, format="png", dpi=120)
 
 
-def p4g_experiment(params: Params, out: Path, figure: Path, work_dir: Path) -> dict[str, Any]:
+def p4g_experiment(params: Params, out: Path, figure: Path, work_dir: Path, threads: int = 1) -> dict[str, Any]:
     import torch
 
     from pnlc.envs.persuasion.baseline import BowConfig, bow_logreg_probabilities
@@ -80,7 +80,7 @@ def p4g_experiment(params: Params, out: Path, figure: Path, work_dir: Path) -> d
             f"{params.source}: p4g.data_dir: {data_dir} has no full_data.json; point it at the "
             "PersuasionForGood folder"
         )
-    torch.set_num_threads(2)
+    torch.set_num_threads(max(1, threads))
     episodes = [
         dataclasses.replace(ep, info={**dict(ep.info), "goal_outcomes": dict(p4g_goal_outcomes(ep))})
         for ep in load_p4g(data_dir)

@@ -83,11 +83,10 @@ def report(
     curves = calibration_curves(critic_metrics)
     if not curves:
         raise ValueError("report: no goal-conditioned critic metrics among --critic-metrics; train one (train.variants)")
-    if curves:
-        figures.plot_calibration(
-            curves, fdir / f"critic_calibration_{backend}.png",
-            title="Critic calibration on held-out episodes (outcome goals)", simulated=backend == "sim",
-        )
+    figures.plot_calibration(
+        curves, fdir / f"critic_calibration_{backend}.png",
+        title="Critic calibration on held-out episodes (outcome goals)", simulated=backend == "sim",
+    )
     write_summary(summary_rows(metrics_list), out_dir / "summary.json", out_dir / "plots" / "methods.csv")
     for path in evals:
         path = Path(path)
