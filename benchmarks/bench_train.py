@@ -38,7 +38,8 @@ def main() -> None:
     import torch
 
     from pnlc.value.config import GoalMixture, TrainConfig
-    from pnlc.value.datamodule import STREAM_TRAIN, RelabeledBatches, TransitionDataModule, torch_generator
+    from pnlc.value.data import input_statistics
+    from pnlc.value.datamodule import STREAM_TRAIN, RelabeledBatches, TransitionDataModule, split_episodes, torch_generator
     from pnlc.value.module import IQLCritic
     from pnlc.value.synthetic import random_transition_data
     from pnlc.value.train import build_trainer
@@ -58,10 +59,14 @@ def main() -> None:
         hidden_sizes=tuple(args.hidden), expectile=0.8, discount=0.95, target_update_rate=0.005,
         learning_rate=3e-4, weight_decay=1e-4, batch_size=args.batch_size, max_steps=total,
         goal_mixture=GoalMixture(future=0.4, final=0.2, other_episode=0.2, outcome=0.2),
-        goal_match_threshold=0.95, val_fraction=0.1, goal_conditioned=True, precision=args.precision,
+        goal_match_threshold=0.95, val_fraction=0.1, goal_conditioned=True, standardize_inputs=True,
+        precision=args.precision,
         accelerator=accelerator, seed=0, log_every_n_steps=50, val_every_n_steps=10 * total,
         diagnostic_goals_per_transition=1,
     )
+
+    train_episodes, _ = split_episodes(data.num_episodes, cfg.val_fraction, cfg.seed)
+    stats = input_statistics(data, train_episodes)
 
     def sync() -> None:
         if device.type == "cuda":
@@ -83,7 +88,7 @@ def main() -> None:
 
     def full_loop() -> float:
         timer = Timer()
-        module = IQLCritic(data.dim, cfg)
+        module = IQLCritic(data.dim, cfg, stats)
         with tempfile.TemporaryDirectory() as tmp:
             trainer = build_trainer(cfg, tmp, callbacks=[timer], limit_val_batches=0)
             trainer.fit(module, datamodule=TransitionDataModule(data, cfg))
@@ -96,7 +101,7 @@ def main() -> None:
     batches = [sampler.sample() for _ in range(total)]
 
     def step_only() -> float:
-        module = IQLCritic(data.dim, cfg).to(device)
+        module = IQLCritic(data.dim, cfg, stats).to(device)
         value_opt, q_opt = module.configure_optimizers()
         autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16-mixed")
         for i, batch in enumerate(batches):

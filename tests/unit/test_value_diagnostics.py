@@ -46,3 +46,25 @@ def test_game_phase_splits_each_episode_into_thirds():
     start = np.array([0] * 6 + [6] * 3)
     end = np.array([5] * 6 + [8] * 3)
     assert game_phase(start, end).tolist() == [0, 0, 1, 1, 2, 2, 0, 1, 2]
+
+
+def test_linear_probe_reads_an_outcome_the_embeddings_carry_and_not_one_they_do_not():
+    import dataclasses
+
+    from pnlc.value.datamodule import split_episodes
+    from pnlc.value.diagnostics import linear_probe_aucs
+    from pnlc.value.synthetic import two_thought_outcome_data
+
+    # thought A leads to X with probability 0.1, thought B with 0.9: the ideal AUC is 0.9
+    data = two_thought_outcome_data(episodes_per_thought=200, p_outcome_a=0.1, p_outcome_b=0.9, dim=8, seed=0)
+    rng = np.random.default_rng(1)
+    carried = data.outcome_labels[:, 0]
+    labels = np.stack([carried, rng.random(data.num_episodes) < 0.5, np.ones(data.num_episodes)], 1)
+    data = dataclasses.replace(data, outcome_labels=labels.astype(np.float32),
+                               outcome_goals=np.repeat(data.outcome_goals, 3, axis=0),
+                               outcome_goal_texts=("X happens.", "A coin lands heads.", "The game ends."))
+    train, val = split_episodes(data.num_episodes, 0.3, 0)
+    readable, noise, constant = linear_probe_aucs(data, train, val)
+    assert readable is not None and abs(readable - 0.9) < 0.05
+    assert noise is not None and abs(noise - 0.5) < 0.1
+    assert constant is None  # one class only: no AUC

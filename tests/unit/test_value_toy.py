@@ -23,13 +23,15 @@ def one_thread():
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("one_thread")
-def test_critic_learns_outcome_probabilities_of_two_thoughts(tmp_path):
+@pytest.mark.parametrize("standardize", [False, True], ids=["raw-inputs", "standardized-inputs"])
+def test_critic_learns_outcome_probabilities_of_two_thoughts(tmp_path, standardize):
     data = two_thought_outcome_data(episodes_per_thought=200, p_outcome_a=0.3, p_outcome_b=0.8, dim=16, seed=0)
     cfg = TrainConfig(
         hidden_sizes=(32, 32), expectile=0.8, discount=0.9, target_update_rate=0.05, learning_rate=3e-3,
         weight_decay=0.0, batch_size=128, max_steps=300,
         goal_mixture=GoalMixture(future=0.2, final=0.1, other_episode=0.2, outcome=0.5),
-        goal_match_threshold=0.95, val_fraction=0.2, goal_conditioned=True, precision="32-true",
+        goal_match_threshold=0.95, val_fraction=0.2, goal_conditioned=True, standardize_inputs=standardize,
+        precision="32-true",
         accelerator="cpu", seed=0, log_every_n_steps=20, val_every_n_steps=100, diagnostic_goals_per_transition=2,
     )
     metrics = fit(data, cfg, tmp_path)

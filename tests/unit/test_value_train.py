@@ -17,7 +17,8 @@ def make_cfg(**kw) -> TrainConfig:
         hidden_sizes=(16, 16), expectile=0.8, discount=0.9, target_update_rate=0.1, learning_rate=1e-3,
         weight_decay=0.01, batch_size=64, max_steps=6,
         goal_mixture=GoalMixture(future=0.4, final=0.2, other_episode=0.2, outcome=0.2),
-        goal_match_threshold=0.95, val_fraction=0.25, goal_conditioned=True, precision="32-true",
+        goal_match_threshold=0.95, val_fraction=0.25, goal_conditioned=True, standardize_inputs=False,
+        precision="32-true",
         accelerator="cpu", seed=0, log_every_n_steps=2, val_every_n_steps=3, diagnostic_goals_per_transition=2,
     )
     base.update(kw)
@@ -152,3 +153,68 @@ def test_scalar_critic_ignores_the_goal(tmp_path, data):
     model = load_critic(tmp_path / "c.ckpt")
     s = np.ones((2, data.dim), np.float32)
     assert np.array_equal(model.q(s, s, None), model.q(s, s, np.zeros_like(s)))
+
+
+def test_input_statistics_come_from_the_given_episodes_only(data):
+    from pnlc.value.data import input_statistics
+
+    train = np.arange(0, data.num_episodes // 2)
+    mean, std = input_statistics(data, train)
+    mask = np.isin(data.episode, train)
+    rows = np.unique(np.concatenate([data.state[mask], data.thought[mask], data.next_state[mask]]))
+    x = np.concatenate([data.embeddings[rows], data.outcome_goals]).astype(np.float64)
+    assert mean.shape == std.shape == (data.dim,) and mean.dtype == np.float32
+    assert np.allclose(mean, x.mean(0), atol=1e-6) and np.allclose(std, x.std(0), atol=1e-6)
+    other, _ = input_statistics(data, np.arange(data.num_episodes // 2, data.num_episodes))
+    assert not np.allclose(mean, other)
+
+
+def test_standardized_inputs_are_what_the_layers_see_and_survive_the_checkpoint(tmp_path, data):
+    from pnlc.value.data import input_statistics
+
+    rng = np.random.default_rng(3)
+    mean = rng.standard_normal(data.dim).astype(np.float32)
+    std = rng.uniform(0.5, 2.0, data.dim).astype(np.float32)
+    plain = IQLCritic(data.dim, make_cfg())
+    scaled = IQLCritic(data.dim, make_cfg(standardize_inputs=True), (mean, std))
+    s, a, g = (rng.standard_normal((4, data.dim)).astype(np.float32) for _ in range(3))
+    z = [torch.from_numpy((x - mean) / std) for x in (s, a, g)]
+    with torch.no_grad():  # same initial weights (same seed): scaled(x) == plain((x - mean) / std)
+        assert torch.allclose(scaled.q(*map(torch.from_numpy, (s, a, g))), plain.q(*z), atol=1e-6)
+        assert torch.allclose(scaled.value(torch.from_numpy(s), torch.from_numpy(g)), plain.value(z[0], z[2]), atol=1e-6)
+        assert not torch.allclose(scaled.q(*map(torch.from_numpy, (s, a, g))), plain.q(*map(torch.from_numpy, (s, a, g))))
+    assert torch.equal(scaled.q_target.q1.inputs.mean, torch.from_numpy(mean))  # the target copies them
+    cfg = make_cfg(standardize_inputs=True)
+    save_checkpoint(tmp_path / "c.ckpt", scaled.state_dict(), cfg, data.embedder_id, data.dim, data.outcome_goal_texts)
+    with torch.no_grad():
+        expected = scaled.q(*map(torch.from_numpy, (s, a, g))).numpy()
+    assert np.allclose(load_critic(tmp_path / "c.ckpt").q(s, a, g), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="standardize_inputs is true; pass input_stats"):
+        IQLCritic(data.dim, cfg)
+    mean_d, std_d = input_statistics(data, np.arange(data.num_episodes))
+    assert np.all(std_d > 0)
+
+
+def test_fit_standardizes_with_training_statistics(tmp_path, data):
+    from pnlc.value.data import input_statistics
+    from pnlc.value.train import fit
+
+    cfg = make_cfg(standardize_inputs=True, max_steps=2, val_every_n_steps=1)
+    fit(data, cfg, tmp_path)
+    dm = TransitionDataModule(data, cfg)
+    mean, std = input_statistics(data, dm.train_episodes)
+    model = load_critic(tmp_path / "critic.ckpt")
+    assert np.allclose(model._q.q1.inputs.mean.numpy(), mean) and np.allclose(model._q.q1.inputs.std.numpy(), std)
+    assert np.allclose(model._v.inputs.mean.numpy(), mean)
+
+
+def test_checkpoints_from_before_input_standardisation_still_load(tmp_path, data):
+    cfg = make_cfg()
+    module = IQLCritic(data.dim, cfg)
+    old = {k: v for k, v in module.state_dict().items() if ".inputs." not in k}
+    assert len(old) < len(module.state_dict())
+    save_checkpoint(tmp_path / "old.ckpt", old, cfg, data.embedder_id, data.dim, data.outcome_goal_texts)
+    s, a, g = (np.random.default_rng(5).standard_normal((3, data.dim)).astype(np.float32) for _ in range(3))
+    with torch.no_grad():
+        expected = module.q(torch.from_numpy(s), torch.from_numpy(a), torch.from_numpy(g)).numpy()
+    assert np.allclose(load_critic(tmp_path / "old.ckpt").q(s, a, g), expected, atol=1e-6)

@@ -65,8 +65,10 @@ class ValueModel:
         goal_dim = self.dim if self.goal_conditioned else 0
         self._q = TwinQ(self.dim, goal_dim, cfg.hidden_sizes)
         self._v = ValueNet(self.dim, goal_dim, cfg.hidden_sizes)
-        self._q.load_state_dict({k[len("q."):]: v for k, v in state_dict.items() if k.startswith("q.")})
-        self._v.load_state_dict({k[len("value."):]: v for k, v in state_dict.items() if k.startswith("value.")})
+        self._q.load_state_dict(_with_identity_inputs(
+            {k[len("q."):]: v for k, v in state_dict.items() if k.startswith("q.")}, ("q1.", "q2."), self.dim))
+        self._v.load_state_dict(_with_identity_inputs(
+            {k[len("value."):]: v for k, v in state_dict.items() if k.startswith("value.")}, ("",), self.dim))
         self._q.to(self.device).eval()
         self._v.to(self.device).eval()
 
@@ -103,6 +105,18 @@ class ValueModel:
             raise ValueError("ValueModel.v: this critic is goal-conditioned; pass goal_emb [B, D]")
         with torch.inference_mode():
             return self._v(s, g).float().cpu().numpy()
+
+
+def _with_identity_inputs(state: dict[str, Any], prefixes: Sequence[str], dim: int) -> dict[str, Any]:
+    """Checkpoints written before input standardisation existed hold no `inputs.*` buffers; they
+    were trained on raw inputs, which is what identity buffers reproduce."""
+    import torch
+
+    out = dict(state)
+    for prefix in prefixes:
+        out.setdefault(f"{prefix}inputs.mean", torch.zeros(dim))
+        out.setdefault(f"{prefix}inputs.std", torch.ones(dim))
+    return out
 
 
 def load_critic(path: str | os.PathLike[str], expected_embedder_id: str | None = None,

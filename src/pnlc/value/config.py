@@ -62,6 +62,8 @@ class TrainConfig:
     goal_match_threshold:  cosine similarity at which a state counts as reaching a goal
     val_fraction:          fraction of episodes held out (never trained on; diagnostics run on them)
     goal_conditioned:      False = scalar-critic ablation: Q(s, a) predicts the episode's success
+    standardize_inputs:    centre and scale every embedding dimension by its mean and standard
+                           deviation over the training texts before the networks (saved with them)
     precision:             "32-true" or "bf16-mixed" (bf16 only pays on a GPU)
     accelerator:           "auto" (CUDA when present), "cpu", "cuda"/"gpu"
     seed:                  seeds initialisation, split, relabeling and diagnostics
@@ -83,6 +85,7 @@ class TrainConfig:
     goal_match_threshold: float
     val_fraction: float
     goal_conditioned: bool
+    standardize_inputs: bool
     precision: str
     accelerator: str
     seed: int
@@ -108,6 +111,8 @@ class TrainConfig:
         _check(-1.0 <= self.goal_match_threshold <= 1.0, "goal_match_threshold", self.goal_match_threshold, "in [-1, 1]")
         _check(0.0 < self.val_fraction < 1.0, "val_fraction", self.val_fraction, "in (0, 1)")
         _check(isinstance(self.goal_conditioned, bool), "goal_conditioned", self.goal_conditioned, "true or false")
+        _check(isinstance(self.standardize_inputs, bool), "standardize_inputs", self.standardize_inputs,
+               "true or false")
         _check(self.precision in PRECISIONS, "precision", self.precision, f"one of {PRECISIONS}")
         _check(self.accelerator in ACCELERATORS, "accelerator", self.accelerator, f"one of {ACCELERATORS}")
         _check(isinstance(self.seed, int) and not isinstance(self.seed, bool), "seed", self.seed, "an int")

@@ -194,3 +194,15 @@ def load_npz(path: str | os.PathLike[str]) -> TransitionData:
         )
     except TransitionDataError as exc:
         raise TransitionDataError(f"{p}: {exc}") from None
+
+
+def input_statistics(data: TransitionData, episodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and standard deviation (float32 [D] each) of the texts the given
+    episodes use (their states, thoughts and next states, each distinct text once) and the
+    outcome goals: what the critic's input standardisation is fitted on (training episodes only)."""
+    mask = np.isin(data.episode, np.asarray(episodes, dtype=np.int64))
+    rows = np.unique(np.concatenate([data.state[mask], data.thought[mask], data.next_state[mask]]))
+    x = np.concatenate([data.embeddings[rows], data.outcome_goals], axis=0).astype(np.float64)
+    if x.shape[0] < 2:
+        raise TransitionDataError("input statistics: need at least two distinct texts to standardise inputs")
+    return x.mean(axis=0).astype(np.float32), x.std(axis=0).astype(np.float32)

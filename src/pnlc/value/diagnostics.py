@@ -11,6 +11,10 @@ Definitions (all on held-out episodes only):
 - outcome goals: for every held-out transition and every outcome goal k, Q(s_t, a_t, g_k) against
   outcome_labels[e, k] (undiscounted: Q of outcome goals is the probability that the outcome holds
   at the episode's end). Per goal AUC and ECE, their mean over goals, and the pooled values.
+- linear probe (outcome goals): per goal, a logistic regression on the concatenated state and
+  thought embeddings, fitted directly on the training episodes' outcomes (supervised, no
+  bootstrapping) and scored by AUC on the same held-out transitions. A critic far below its probe
+  loses information in training; a probe near chance means the embeddings do not carry it.
 - scalar critic: Q(s_t, a_t) against success[e]; ECE on the raw success, AUC on success > 0.5.
 - ECE: 10 equal-width bins on [0, 1]; sum over bins of (bin share) * |mean prediction - mean label|.
 """
@@ -79,6 +83,25 @@ def score_summary(pred: np.ndarray, label: np.ndarray, n_bins: int) -> dict[str,
         "positive_rate": float(np.mean(label)) if np.asarray(label).size else float("nan"),
         "mean_prediction": float(np.mean(pred)) if np.asarray(pred).size else float("nan"),
     }
+
+
+def linear_probe_aucs(data: Any, train_episodes: np.ndarray, val_episodes: np.ndarray) -> list[float | None]:
+    """Held-out AUC per outcome goal of a logistic regression on [emb(s), emb(a)] fitted to the
+    training episodes' outcome labels (None where a split holds only one class)."""
+    from sklearn.linear_model import LogisticRegression
+
+    train = np.isin(data.episode, train_episodes)
+    val = np.isin(data.episode, val_episodes)
+    x = np.concatenate([data.embeddings[data.state], data.embeddings[data.thought]], axis=1)
+    out: list[float | None] = []
+    for k in range(data.outcome_labels.shape[1]):
+        y = data.outcome_labels[data.episode, k] > 0.5
+        if np.unique(y[train]).size < 2 or np.unique(y[val]).size < 2:
+            out.append(None)
+            continue
+        model = LogisticRegression(C=1.0, max_iter=1000).fit(x[train], y[train])
+        out.append(auc(model.predict_proba(x[val])[:, 1], y[val]))
+    return out
 
 
 def batched_q(q_fn: QFunction, state: np.ndarray, thought: np.ndarray, goal: np.ndarray | None) -> np.ndarray:

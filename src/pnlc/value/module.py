@@ -41,12 +41,19 @@ class IQLCritic(L.LightningModule):
     the goal input is absent (scalar critic of the episode's success).
     """
 
-    def __init__(self, dim: int, cfg: TrainConfig) -> None:
+    def __init__(self, dim: int, cfg: TrainConfig, input_stats: tuple[Tensor, Tensor] | None = None) -> None:
+        """input_stats: (mean, std) of the embedding dimensions; required when cfg.standardize_inputs."""
         super().__init__()
         self.automatic_optimization = False
         self.cfg = cfg
         self.dim = dim
         self.value, self.q = build_networks(dim, cfg)
+        if cfg.standardize_inputs:
+            if input_stats is None:
+                raise ValueError("IQLCritic: standardize_inputs is true; pass input_stats=(mean, std)")
+            mean, std = (torch.as_tensor(x, dtype=torch.float32) for x in input_stats)
+            for net in (self.value, self.q.q1, self.q.q2):
+                net.inputs.set(mean, std)
         self.q_target = copy.deepcopy(self.q)
         self.q_target.requires_grad_(False)
         self.train_history: list[tuple[int, Tensor, Tensor]] = []

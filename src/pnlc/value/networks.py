@@ -19,6 +19,27 @@ def mlp(in_dim: int, hidden_sizes: Sequence[int], out_dim: int = 1) -> nn.Sequen
     return nn.Sequential(*layers)
 
 
+class Standardize(nn.Module):
+    """x -> (x - mean) / std per dimension, with mean and std fixed buffers (saved with the weights).
+
+    Sentence embeddings share a large common direction (different game states often have cosine
+    above 0.95), so the differences that matter are small next to it; centring and scaling each
+    dimension puts them on the scale the first layer learns from. Identity until set().
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+
+    def set(self, mean: Tensor, std: Tensor) -> None:
+        self.mean.copy_(mean)
+        self.std.copy_(std.clamp_min(1e-6))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - self.mean) / self.std
+
+
 class ValueNet(nn.Module):
     """V(s, g) in (0, 1): probability of reaching g from s under the data's thoughts (upper expectile).
 
@@ -27,10 +48,11 @@ class ValueNet(nn.Module):
 
     def __init__(self, dim: int, goal_dim: int, hidden_sizes: Sequence[int]) -> None:
         super().__init__()
+        self.inputs = Standardize(dim)
         self.net = mlp(dim + goal_dim, hidden_sizes)
 
     def forward(self, state: Tensor, goal: Tensor | None = None) -> Tensor:
-        x = state if goal is None else torch.cat([state, goal], dim=-1)
+        x = self.inputs(state) if goal is None else torch.cat([self.inputs(state), self.inputs(goal)], dim=-1)
         return torch.sigmoid(self.net(x)).squeeze(-1)
 
 
@@ -39,10 +61,12 @@ class QNet(nn.Module):
 
     def __init__(self, dim: int, goal_dim: int, hidden_sizes: Sequence[int]) -> None:
         super().__init__()
+        self.inputs = Standardize(dim)
         self.net = mlp(2 * dim + goal_dim, hidden_sizes)
 
     def forward(self, state: Tensor, thought: Tensor, goal: Tensor | None = None) -> Tensor:
         parts = [state, thought] if goal is None else [state, thought, goal]
+        parts = [self.inputs(x) for x in parts]
         return torch.sigmoid(self.net(torch.cat(parts, dim=-1))).squeeze(-1)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pnlc.data.jsonl import atomic_write_text
 from pnlc.value.checkpoint import CHECKPOINT_NAME, save_checkpoint
 from pnlc.value.config import TrainConfig
-from pnlc.value.data import TransitionData
+from pnlc.value.data import TransitionData, input_statistics
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +64,14 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str])
     """
     from pnlc.value.checkpoint import ValueModel
     from pnlc.value.datamodule import TransitionDataModule
-    from pnlc.value.diagnostics import evaluate_heldout, plot_loss_curves, plot_reliability
+    from pnlc.value.diagnostics import evaluate_heldout, linear_probe_aucs, plot_loss_curves, plot_reliability
     from pnlc.value.module import OPTIMIZERS_PER_UPDATE, IQLCritic
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     datamodule = TransitionDataModule(data, cfg)
-    module = IQLCritic(data.dim, cfg)
+    stats = input_statistics(data, datamodule.train_episodes) if cfg.standardize_inputs else None
+    module = IQLCritic(data.dim, cfg, stats)
     trainer = build_trainer(cfg, out)
     log.info("training critic: %d updates of %d transitions (%s, %s)", cfg.max_steps, cfg.batch_size,
              cfg.accelerator, cfg.precision)
@@ -88,6 +89,10 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str])
     val_rows = list(module.val_history)
     diagnostics = evaluate_heldout(model.q, data, datamodule.val_episodes, cfg)
     arrays = diagnostics.pop("_arrays")
+    if cfg.goal_conditioned and "outcome_goals" in diagnostics:
+        probes = linear_probe_aucs(data, datamodule.train_episodes, datamodule.val_episodes)
+        for goal, probe in zip(diagnostics["outcome_goals"]["per_goal"], probes):
+            goal["linear_probe_auc"] = probe
 
     metrics: dict[str, Any] = {
         "train": {
