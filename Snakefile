@@ -42,6 +42,7 @@ rule annotate_all:
 rule train_all:
     input:
         all_critics(),
+        all_ceilings(),
 
 
 rule evaluate_all:

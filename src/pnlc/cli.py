@@ -14,6 +14,7 @@ PHASES = {
     "generate": "play prior-agent episodes for one shard (results/trajectories/...)",
     "annotate": "summarise and embed every step of an environment's episodes (results/annotations/...)",
     "train": "train one goal-conditioned IQL critic (results/critic/...)",
+    "ceiling": "outcome probabilities of held-out states by Monte-Carlo rollouts: the bound on critic AUC (sim)",
     "evaluate": "run one method on the test tasks with one seed (results/eval/...)",
     "summarize": "metrics with bootstrap intervals for all methods of an environment (results/metrics/...)",
     "report": "tables, figures and episode viewers from the metrics (results/tables, results/figures)",
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out-dir", required=True, type=Path)
     t.add_argument("--threads", type=int, default=1, help="CPU threads for torch (Snakemake passes the job's)")
 
+    c = sub.choices["ceiling"]
+    c.add_argument("--env", required=True)
+    c.add_argument("--seed", type=int, required=True, help="critic seed whose held-out episodes are scored")
+    c.add_argument("--trajectories", nargs="+", required=True, type=Path, help="trajectory shards, in order")
+    c.add_argument("--out", required=True, type=Path)
+
     e = sub.choices["evaluate"]
     e.add_argument("--env", required=True)
     e.add_argument("--method", required=True)
@@ -68,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.choices["report"]
     r.add_argument("--metrics", nargs="+", required=True, type=Path)
     r.add_argument("--critic-metrics", nargs="*", default=[], type=Path)
+    r.add_argument("--ceilings", nargs="*", default=[], type=Path, help="outcome-ceiling JSON files (simulated)")
     r.add_argument("--evals", nargs="*", default=[], type=Path, help="evaluation JSONL files for the viewers")
     r.add_argument("--out-dir", required=True, type=Path, help="results/ (tables/, figures/, viewer/ below it)")
 

@@ -26,6 +26,7 @@ def shrink(params: dict) -> dict:
                           "lats_n5", "pnlc", "oracle"])
     params["train"]["critic"].update(batch_size=128, val_every_n_steps=20, log_every_n_steps=10)
     params["evaluate"]["bootstrap_samples"] = 200
+    params["train"]["ceiling"]["rollouts"] = 2
     return params
 
 
@@ -58,6 +59,8 @@ def test_snakemake_runs_avalon_end_to_end(workdir):
         "results/annotations/avalon/sim.npz",
         "results/critic/avalon/sim/default/seed0/critic.ckpt",
         "results/critic/avalon/sim/scalar/seed0/metrics.json",
+        "results/critic/avalon/sim/ceiling/seed0.json",
+        "results/tables/critic_sim.md",
         "results/eval/avalon/sim/pnlc/seed0.jsonl",
         "results/metrics/eval_avalon_sim.json",
         "results/tables/main_sim.md",
@@ -67,6 +70,8 @@ def test_snakemake_runs_avalon_end_to_end(workdir):
         assert (workdir / path).exists(), path
     table = (workdir / "results/tables/main_sim.md").read_text()
     assert "simulated" in table.lower()
+    critic_table = (workdir / "results/tables/critic_sim.md").read_text()
+    assert "Good wins the game." in critic_table and "Ceiling AUC" in critic_table and "SIMULATED" in critic_table
     assert (workdir / "dvc.lock").exists()
 
 

@@ -90,6 +90,14 @@ def all_critics():
     )
 
 
+def all_ceilings():
+    """Monte-Carlo outcome ceilings of the critics' held-out episodes: simulated data only (the
+    rollouts replay episodes with the simulated policy)."""
+    if BACKEND != "sim":
+        return []
+    return expand("results/critic/{env}/{backend}/ceiling/seed{seed}.json", env=ENVS, backend=BACKEND, seed=SEEDS_CRITIC)
+
+
 def all_metrics():
     return expand("results/metrics/eval_{env}_{backend}.json", env=ENVS, backend=BACKEND)
 

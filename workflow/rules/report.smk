@@ -2,6 +2,7 @@ rule report_tables:
     input:
         metrics=all_metrics(),
         critics=all_critics(),
+        ceilings=all_ceilings(),
         evals=expand(
             "results/eval/{env}/{backend}/{method}/seed{seed}.jsonl",
             env=ENVS,
@@ -40,6 +41,11 @@ rule report_tables:
             caption="../report/cost_vs_performance.rst",
             category="Figures",
         ),
+        critic_table=report(
+            f"results/tables/critic_{BACKEND}.md",
+            caption="../report/critic_table.rst",
+            category="Critic",
+        ),
         calibration=report(
             f"results/figures/critic_calibration_{BACKEND}.png",
             caption="../report/critic_calibration.rst",
@@ -52,5 +58,5 @@ rule report_tables:
     log:
         f"results/logs/report_tables/{BACKEND}.log",
     shell:
-        "{PNLC} report --metrics {input.metrics} --critic-metrics {input.critics} "
+        "{PNLC} report --metrics {input.metrics} --critic-metrics {input.critics} --ceilings {input.ceilings} "
         "--evals {input.evals} --out-dir results 2> {log}"

@@ -16,3 +16,19 @@ rule train_critic:
     shell:
         "{PNLC} train --env {wildcards.env} --variant {wildcards.variant} --seed {wildcards.seed} "
         "--annotations {input.annotations} --out-dir {params.out_dir} --threads {threads} 2> {log}"
+
+
+rule outcome_ceiling:
+    input:
+        trajectory_shards,
+    output:
+        "results/critic/{env}/{backend}/ceiling/seed{seed}.json",
+    log:
+        "results/logs/outcome_ceiling/{env}/{backend}/seed{seed}.log",
+    params:
+        ceiling=config["train"]["ceiling"],
+        val_fraction=config["train"]["critic"]["val_fraction"],
+    threads: 1
+    shell:
+        "{PNLC} ceiling --env {wildcards.env} --seed {wildcards.seed} --trajectories {input} "
+        "--out {output} 2> {log}"

@@ -161,14 +161,25 @@ def play_policy(env: Env, policy: Any, task_id: str, seed: int) -> Env:
     """Play one episode with a bare policy (thought, then action; no planning, no records) and
     return the finished environment. The cheapest loop, for benchmarks and quick checks."""
     policy.begin_episode(task_id, seed)
-    obs = env.reset(task_id, seed)
-    history: tuple[tuple[str, str], ...] = ()
-    while True:
+    play_on(env, policy, env.reset(task_id, seed), ())
+    return env
+
+
+def play_on(
+    env: Env, policy: Any, obs: Any, history: tuple[tuple[str, str], ...], max_steps: int | None = None
+) -> bool:
+    """Let a bare policy play from `env`'s current state (whose observation is `obs`, after the
+    (thought, action) turns in `history`) until the episode ends (True) or `max_steps` decisions
+    have been made without an end (False)."""
+    made = 0
+    while max_steps is None or made < max_steps:
         ctx = DecisionContext(env=env.name, observation=obs, summary=env.describe(), history=history)
         thought = policy.propose_thought(ctx)
         action = policy.act(ctx, thought)
         transition = env.step(action)
         history += ((thought, action),)
         obs = transition.observation
+        made += 1
         if transition.done:
-            return env
+            return True
+    return False

@@ -60,3 +60,13 @@ class Env(Protocol):
 
     def clone(self) -> "Env":
         """Independent deep copy of the current state (search baselines only)."""
+
+
+@runtime_checkable
+class Reseedable(Protocol):
+    """Optional: an environment whose remaining randomness can be drawn anew (Monte-Carlo rollouts
+    from a clone, as the outcome ceiling does; every built-in environment has it)."""
+
+    def reseed(self, seed: int) -> None:
+        """Draw everything the environment decides from now on from `seed`. Raises EnvError where
+        the rest of the episode cannot be re-randomised (e.g. an LLM counterpart)."""

@@ -341,3 +341,84 @@ def differences_table(metrics_list: Sequence[Mapping[str, Any]], name: str | Non
     if simulated:
         notes.insert(0, SIMULATED_NOTE)
     return Table(name or f"differences_{backend}", title, columns, tuple(rows), tuple(notes), align="lllrrl")
+
+
+def _mean_of(values: Sequence[float | None]) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def _goal_stats(docs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """Outcome goal -> AUC, late-third AUC, ECE and linear-probe AUC, each averaged over the given metrics documents
+    (critic seeds); "All outcome goals (pooled)" holds the pooled scores."""
+    keys: dict[str, list[Mapping[str, Any]]] = {}
+    for doc in docs:
+        og = doc.get("outcome_goals") or {}
+        for g in og.get("per_goal", []):
+            keys.setdefault(g["goal"], []).append(g)
+        if og.get("pooled"):
+            keys.setdefault(POOLED_GOALS, []).append(og["pooled"])
+    return {
+        goal: {
+            "auc": _mean_of([s.get("auc") for s in summaries]),
+            "auc_late": _mean_of([(s.get("by_phase") or {}).get("late", {}).get("auc") for s in summaries]),
+            "ece": _mean_of([s.get("ece") for s in summaries]),
+            "probe": _mean_of([s.get("linear_probe_auc") for s in summaries]),
+        }
+        for goal, summaries in keys.items()
+    }
+
+
+POOLED_GOALS = "All outcome goals (pooled)"
+
+
+def critic_table(
+    critics: Mapping[str, Sequence[Mapping[str, Any]]],
+    ceilings: Mapping[str, Sequence[Mapping[str, Any]]],
+    simulated: bool,
+    variant: str,
+    name: str,
+) -> Table:
+    """Per environment and outcome goal: the critic's held-out AUC (all states, last third of the
+    game) and ECE, the linear probe's AUC on the same embeddings, and the Monte-Carlo ceiling's AUC
+    on the same held-out episodes.
+
+    critics:  env -> metrics.json documents of `variant` (one per critic seed)
+    ceilings: env -> ceiling documents (one per critic seed; empty without simulated data)
+    """
+    rows = []
+    for env in [e for e in ENV_ORDER if e in critics] + sorted(set(critics) - set(ENV_ORDER)):
+        critic_stats = _goal_stats(critics[env])
+        ceiling_stats = _goal_stats(ceilings.get(env, ()))
+        goals = [g for g in critic_stats if g != POOLED_GOALS] + [POOLED_GOALS]
+        for goal in goals:
+            c, b = critic_stats.get(goal, {}), ceiling_stats.get(goal, {})
+            rows.append((
+                env, goal,
+                format_number(c.get("auc"), 3), format_number(c.get("auc_late"), 3), format_number(c.get("ece"), 3),
+                format_number(c.get("probe"), 3), format_number(b.get("auc"), 3), format_number(b.get("auc_late"), 3),
+            ))
+    notes = [
+        f"Critic variant '{variant}', held-out episodes, mean over critic seeds. AUC ranks states by the critic's "
+        "probability of the outcome against whether it happened; ECE over 10 bins; 'late' = last third of each game.",
+        "Probe: a logistic regression on the same state and thought embeddings, fitted directly to the training "
+        "episodes' outcomes; a critic well below it loses information in training, a probe near 0.5 means the "
+        "embeddings do not carry the outcome.",
+        "Ceiling: the outcome's probability from Monte-Carlo rollouts of the full simulator state after the same "
+        "thoughts (hidden roles and counterparts' beliefs included). No critic reading a summary can rank better "
+        "in expectation; – where no simulator can replay the data.",
+    ]
+    if simulated:
+        notes.append(SIMULATED_NOTE)
+    title = "Critic quality per outcome goal: held-out AUC and calibration against the Monte-Carlo ceiling"
+    if simulated:
+        title += " (SIMULATED)"
+    return Table(
+        name=name,
+        title=title,
+        columns=("Env", "Outcome goal", "Critic AUC", "Critic AUC (late)", "Critic ECE", "Probe AUC",
+                 "Ceiling AUC", "Ceiling AUC (late)"),
+        rows=tuple(rows),
+        notes=tuple(notes),
+        align="llrrrrrr",
+    )

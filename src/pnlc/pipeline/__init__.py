@@ -25,6 +25,10 @@ def run_phase(args: argparse.Namespace) -> int:
         from pnlc.pipeline.train import train
 
         train(params, args.env, args.variant, args.seed, args.annotations, args.out_dir, args.threads)
+    elif args.phase == "ceiling":
+        from pnlc.pipeline.ceiling import ceiling
+
+        ceiling(params, args.env, args.trajectories, args.seed, args.out)
     elif args.phase == "evaluate":
         from pnlc.pipeline.evaluate import evaluate
 
@@ -36,7 +40,7 @@ def run_phase(args: argparse.Namespace) -> int:
     elif args.phase == "report":
         from pnlc.pipeline.report import report
 
-        report(params, args.metrics, args.critic_metrics, args.evals, args.out_dir)
+        report(params, args.metrics, args.critic_metrics, args.evals, args.out_dir, args.ceilings)
     elif args.phase == "p4g":
         from pnlc.pipeline.p4g import p4g_experiment
 

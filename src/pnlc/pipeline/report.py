@@ -59,12 +59,30 @@ def calibration_curves(critic_metrics: Sequence[Path]) -> dict[str, dict]:
     return curves
 
 
+def critic_documents(
+    critic_metrics: Sequence[Path], ceilings: Sequence[Path], variant: str
+) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """env -> metrics.json documents of `variant`, and env -> ceiling documents, read from their
+    paths (results/critic/{env}/{backend}/{variant}/seed{s}/metrics.json, .../ceiling/seed{s}.json)."""
+    critics: dict[str, list[dict]] = {}
+    for path in critic_metrics:
+        env, _backend, var, _seed = Path(path).parts[-5:-1]
+        if var == variant:
+            critics.setdefault(env, []).append(json.loads(Path(path).read_text(encoding="utf-8")))
+    bounds: dict[str, list[dict]] = {}
+    for path in ceilings:
+        env = Path(path).parts[-4]
+        bounds.setdefault(env, []).append(json.loads(Path(path).read_text(encoding="utf-8")))
+    return critics, bounds
+
+
 def report(
     params: Params,
     metrics_paths: Sequence[Path],
     critic_metrics: Sequence[Path],
     evals: Sequence[Path],
     out_dir: Path,
+    ceilings: Sequence[Path] = (),
 ) -> None:
     from pnlc.evaluation import figures, tables, viewer
     from pnlc.evaluation.metrics import read_metrics_json
@@ -86,6 +104,13 @@ def report(
     figures.plot_calibration(
         curves, fdir / f"critic_calibration_{backend}.png",
         title="Critic calibration on held-out episodes (outcome goals)", simulated=backend == "sim",
+    )
+    variant = params.raw["evaluate"]["critic_variant"]
+    critics, bounds = critic_documents(critic_metrics, ceilings, variant)
+    if not critics:
+        raise ValueError(f"report: no metrics of critic variant {variant!r} (evaluate.critic_variant) among --critic-metrics")
+    tables.write_table(
+        tables.critic_table(critics, bounds, backend == "sim", variant, name=f"critic_{backend}"), tdir
     )
     write_summary(summary_rows(metrics_list), out_dir / "summary.json", out_dir / "plots" / "methods.csv")
     for path in evals:

@@ -601,6 +601,15 @@ class AvalonEnv:
             out[quest_fails(r.quest)] = not r.succeeded
         return out
 
+    def reseed(self, seed: int) -> None:
+        """Fresh randomness for the bots from here on (they share the environment's generator)."""
+        self._require_game()
+        if self.seat_players:
+            raise EnvError("reseed: seats played by external players (seat_players) cannot be re-randomised")
+        self.rng = np.random.default_rng([int(seed), 0xA7A1])
+        for bot in self.bots.values():
+            bot.rng = self.rng
+
     def clone(self) -> "AvalonEnv":
         players = self.seat_players
         self.seat_players = {}

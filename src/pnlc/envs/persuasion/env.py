@@ -262,6 +262,14 @@ class PersuasionEnv:
             return {"persuasion_donor": self._donor.prompt_hash}
         return {}
 
+    def reseed(self, seed: int) -> None:
+        """Fresh randomness for the simulated donor from here on (its persona stays)."""
+        if self._donor is None:
+            raise EnvError("call reset(task_id, seed) before using the environment")
+        if not isinstance(self._donor, SimDonor):
+            raise EnvError("reseed: an LLM donor cannot be re-randomised; use donor: sim for Monte-Carlo rollouts")
+        self._donor.rng = np.random.default_rng([int(seed), 0xD0])
+
     def clone(self) -> "PersuasionEnv":
         memo: dict[int, Any] = {}
         if self._llm is not None:

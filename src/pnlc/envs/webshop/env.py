@@ -220,6 +220,10 @@ class WebShopEnv:
             raise EnvError("goal_outcomes() needs a finished episode; step until done is True")
         return outcome_flags(s.breakdown)
 
+    def reseed(self, seed: int) -> None:
+        """Nothing to do: after reset the shop is deterministic (search and pages depend on the actions only)."""
+        self._state()
+
     def clone(self) -> "WebShopEnv":
         other = WebShopEnv(self.cfg, self.catalogue)
         if self._s is not None:
