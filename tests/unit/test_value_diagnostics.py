@@ -62,7 +62,8 @@ def test_linear_probe_reads_an_outcome_the_embeddings_carry_and_not_one_they_do_
     labels = np.stack([carried, rng.random(data.num_episodes) < 0.5, np.ones(data.num_episodes)], 1)
     data = dataclasses.replace(data, outcome_labels=labels.astype(np.float32),
                                outcome_goals=np.repeat(data.outcome_goals, 3, axis=0),
-                               outcome_goal_texts=("X happens.", "A coin lands heads.", "The game ends."))
+                               outcome_goal_texts=("X happens.", "A coin lands heads.", "The game ends."),
+                               outcome_decided=None)
     train, val = split_episodes(data.num_episodes, 0.3, 0)
     readable, noise, constant = linear_probe_aucs(data, train, val)
     assert readable is not None and abs(readable - 0.9) < 0.05

@@ -120,9 +120,40 @@ def test_outcome_goals_reward_labels_at_the_end_undiscounted(split, data):
     k = out["goal_row"] - split.num_texts
     assert ((k >= 0) & (k < 3)).all()
     expected = split.outcome_labels[split.episode[index], k] * split.terminal[index]
-    assert torch.equal(out["reward"], expected)
+    assert torch.equal(out["reward"], expected)  # nothing settles before the end in this data
+    assert torch.equal(out["terminal"], split.terminal[index])
     assert (out["discount"] == 1.0).all()
     assert torch.equal(out["goal"], torch.from_numpy(data.outcome_goals)[k])
+
+
+def test_an_outcome_settled_mid_episode_rewards_and_ends_the_bootstrap_from_then_on(data):
+    decided = np.repeat(data.terminal[:, None], 3, axis=1)
+    decided[:, 0] |= data.step >= 4  # outcome 0 (say "Quest 1 fails.") is settled from step 4 on
+    settled = dataclasses.replace(data, outcome_decided=decided)
+    split = split_tensors(settled, np.arange(settled.num_episodes))
+    index, out = sample(split, GoalMixture(0.0, 0.0, 0.0, 1.0), 8_000)
+    k = out["goal_row"] - split.num_texts
+    step = torch.from_numpy(settled.step)[index]
+    label = split.outcome_labels[split.episode[index], k]
+    early, late = (k == 0) & (step < 4), (k == 0) & (step >= 4)
+    assert early.any() and late.any()
+    assert (out["reward"][early] == 0).all() and (out["terminal"][early] == split.terminal[index][early]).all()
+    assert torch.equal(out["reward"][late], label[late]) and (out["terminal"][late] == 1).all()
+    other = k != 0  # the other outcomes still settle at the end only
+    assert torch.equal(out["reward"][other], (label * split.terminal[index])[other])
+    batch = relabeled_batch(split, index, GoalMixture(0.0, 0.0, 0.0, 1.0), 0.9, 0.95, True, torch.Generator().manual_seed(0))
+    assert batch["terminal"].shape == index.shape
+
+
+def test_outcome_decided_must_hold_at_the_end_and_never_unsettle(data):
+    decided = np.repeat(data.terminal[:, None], 3, axis=1)
+    assert np.array_equal(data.outcome_decided, decided)  # the default: settled at the last transition
+    with pytest.raises(TransitionDataError, match="true for every outcome at an episode's last transition"):
+        dataclasses.replace(data, outcome_decided=np.zeros_like(decided))
+    flicker = decided.copy()
+    flicker[2, 1] = True  # settled at step 2, unsettled at step 3
+    with pytest.raises(TransitionDataError, match="turns false again"):
+        dataclasses.replace(data, outcome_decided=flicker)
 
 
 def test_scalar_critic_batch_predicts_success(split):
@@ -166,6 +197,10 @@ def test_npz_round_trip_and_errors(tmp_path, data):
     np.savez(tmp_path / "shape.npz", **arrays)
     with pytest.raises(TransitionDataError, match=r"shape\.npz.*'success'"):
         load_npz(tmp_path / "shape.npz")
+    arrays = dict(np.load(path))
+    del arrays["outcome_decided"]  # a file from before outcomes could settle mid-episode
+    np.savez(tmp_path / "older.npz", **arrays)
+    assert np.array_equal(load_npz(tmp_path / "older.npz").outcome_decided, data.outcome_decided)
 
 
 def test_unsorted_or_unterminated_episodes_are_rejected(data):
@@ -196,7 +231,7 @@ def test_config_validation():
 def test_mixture_that_the_data_cannot_serve_is_an_error(data):
     no_outcomes = dataclasses.replace(
         data, outcome_goals=np.zeros((0, 32), np.float32),
-        outcome_labels=np.zeros((data.num_episodes, 0), np.float32), outcome_goal_texts=())
+        outcome_labels=np.zeros((data.num_episodes, 0), np.float32), outcome_goal_texts=(), outcome_decided=None)
     dm = TransitionDataModule(no_outcomes, make_cfg())
     with pytest.raises(ValueError, match="goal_mixture.outcome"):
         dm.setup("fit")

@@ -42,7 +42,9 @@ class Env(Protocol):
 
     def step(self, action: str) -> Transition:
         """Apply the agent's action. An illegal action never corrupts the state: it is answered
-        with info["valid"] = False and (where the game needs a move) a recorded safe default."""
+        with info["valid"] = False and (where the game needs a move) a recorded safe default.
+        Optionally info["decided"] lists the outcome goals (goal_outcomes() keys) that this step
+        settled for good, e.g. a quest's result; the critic learns them from that step on."""
 
     def describe(self) -> str:
         """Short outcome-style summary of what has happened so far (the sim annotator's summary)."""

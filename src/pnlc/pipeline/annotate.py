@@ -72,6 +72,7 @@ def build_transitions(
 
     records: list[Annotation] = []
     cols: dict[str, list] = {k: [] for k in ("state", "thought", "next_state", "episode", "step", "terminal")}
+    decided_rows: list[np.ndarray] = []
     labels = np.zeros((len(episodes), len(goal_texts)), dtype=np.float32)
     success = np.zeros(len(episodes), dtype=np.float32)
     for e, (ep, (state_texts, final_text)) in enumerate(zip(episodes, texts)):
@@ -79,6 +80,7 @@ def build_transitions(
             labels[e, goal_texts[g]] = float(happened)
         success[e] = float(np.clip(ep.metric / metric_scale, 0.0, 1.0))
         chain = list(state_texts) + [final_text]
+        decided_rows.append(settled_outcomes(ep, goal_texts))
         for t, step in enumerate(ep.steps):
             s, a, s2 = table.row(chain[t]), table.row(step.thought), table.row(chain[t + 1])
             last = t == len(ep.steps) - 1
@@ -120,8 +122,22 @@ def build_transitions(
         success=success,
         outcome_goal_texts=tuple(goal_texts),
         embedder_id=embedder.model_id,
+        outcome_decided=np.concatenate(decided_rows) if decided_rows else None,
     )
     return data, records
+
+
+def settled_outcomes(episode, goal_index: dict[str, int]) -> np.ndarray:
+    """bool [T, K]: outcome k is settled after step t. A step's info["decided"] lists the outcome
+    goals that became settled with it (environments that report them); everything is settled
+    after the last step."""
+    out = np.zeros((len(episode.steps), len(goal_index)), dtype=bool)
+    for t, step in enumerate(episode.steps):
+        for goal in step.info.get("decided", ()):
+            if goal in goal_index:
+                out[t:, goal_index[goal]] = True
+    out[-1, :] = True
+    return out
 
 
 def annotate(params: Params, env_name: str, inputs: Sequence[Path], out_jsonl: Path, out_npz: Path) -> int:

@@ -32,7 +32,9 @@ _ARRAYS: dict[str, tuple[type, tuple[str, ...]]] = {
     "outcome_goals": (np.float32, ("K", "D")),
     "outcome_labels": (np.float32, ("E", "K")),
     "success": (np.float32, ("E",)),
+    "outcome_decided": (np.bool_, ("N", "K")),
 }
+_OPTIONAL = ("outcome_decided",)  # absent from files written before it existed
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class TransitionData:
     success:        float32 [E]     episode metric scaled to [0, 1] (target of the scalar critic)
     outcome_goal_texts: the K outcome-goal sentences
     embedder_id:    the encoder that produced every embedding
+    outcome_decided: bool [N, K]    outcome k is settled in s_{t+1} (an earlier quest's result);
+                                    every outcome is settled at an episode's last transition.
+                                    None (files that predate it) = settled at the last transition
     """
 
     embeddings: np.ndarray
@@ -65,9 +70,13 @@ class TransitionData:
     success: np.ndarray
     outcome_goal_texts: tuple[str, ...]
     embedder_id: str
+    outcome_decided: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "outcome_goal_texts", tuple(str(t) for t in self.outcome_goal_texts))
+        if self.outcome_decided is None and isinstance(self.terminal, np.ndarray):
+            k = self.outcome_goals.shape[0] if isinstance(self.outcome_goals, np.ndarray) else 0
+            object.__setattr__(self, "outcome_decided", np.repeat(self.terminal[:, None], k, axis=1))
         validate(self)
 
     @property
@@ -149,6 +158,11 @@ def validate(data: TransitionData, where: str = "TransitionData") -> None:
                 f"{where}: {key!r} rows must be L2-normalised (row {int(np.argmax(np.abs(norms - 1.0)))} has "
                 f"norm {norms[np.argmax(np.abs(norms - 1.0))]:.4f}); normalise the embedder's output"
             )
+    decided = data.outcome_decided
+    if decided.size and not np.all(decided[last]):
+        raise TransitionDataError(f"{where}: 'outcome_decided' must be true for every outcome at an episode's last transition")
+    if decided.size and np.any(decided[inner] & ~decided[inner + 1]):
+        raise TransitionDataError(f"{where}: 'outcome_decided' turns false again within an episode; a settled outcome stays settled")
     if len(data.outcome_goal_texts) != sizes["K"]:
         raise TransitionDataError(
             f"{where}: {len(data.outcome_goal_texts)} outcome_goal_texts for {sizes['K']} outcome_goals"
@@ -177,7 +191,7 @@ def load_npz(path: str | os.PathLike[str]) -> TransitionData:
     try:
         with np.load(p, allow_pickle=False) as npz:
             present = set(npz.files)
-            wanted = list(_ARRAYS) + ["outcome_goal_texts", "embedder_id"]
+            wanted = [k for k in _ARRAYS if k in present or k not in _OPTIONAL] + ["outcome_goal_texts", "embedder_id"]
             missing = [k for k in wanted if k not in present]
             if missing:
                 raise TransitionDataError(f"{p}: missing key(s) {missing}; regenerate the file with the annotation phase")

@@ -13,9 +13,11 @@ at index t+1, or cosine(emb(s_{t+1}), emb(g)) >= goal_match_threshold; a goal fr
 therefore rewards only by cosine. They are discounted by gamma, and reaching the goal ends the
 bootstrap: target = r + gamma (1 - r)(1 - terminal) V(s', g).
 
-Outcome goals are properties of the episode's end: r = outcome_labels[e, k] at the terminal
-transition and 0 before, with discount 1.0, so Q(s, a, g_k) reads as the probability that outcome
-k holds when the episode ends.
+Outcome goals are properties of the episode's end: Q(s, a, g_k) reads as the probability that
+outcome k holds when the episode ends. An outcome is reached once it is settled in s_{t+1}
+(outcome_decided: an earlier quest's result, and everything at the episode's last transition):
+from that transition on r = outcome_labels[e, k] and the bootstrap ends; before it r = 0 and the
+target bootstraps. Discount 1.0.
 
 The scalar critic (goal_conditioned = False) has no goal: r = success[e] at the terminal transition,
 0 before, discount 1.0, so Q(s, a) is the expected episode success.
@@ -57,6 +59,7 @@ class SplitTensors:
     episode_start: "Tensor"   # int64 [n], split index of the episode's first transition
     episode_end: "Tensor"     # int64 [n], split index of the episode's last transition
     outcome_labels: "Tensor"  # float32 [e, K]
+    outcome_decided: "Tensor"  # float32 [n, K], 1 where outcome k is settled in s_{t+1}
     success: "Tensor"         # float32 [e]
     episode_ids: np.ndarray   # int64 [e], the original episode index of each local episode
 
@@ -115,6 +118,7 @@ def split_tensors(data: "TransitionData", episodes: np.ndarray) -> SplitTensors:
         episode_start=t(start_of.astype(np.int64)),
         episode_end=t(end_of.astype(np.int64)),
         outcome_labels=t(np.ascontiguousarray(data.outcome_labels[episodes], dtype=np.float32)),
+        outcome_decided=t(np.ascontiguousarray(data.outcome_decided[mask], dtype=np.float32)),
         success=t(np.ascontiguousarray(data.success[episodes], dtype=np.float32)),
         episode_ids=episodes,
     )
@@ -155,8 +159,9 @@ def sample_goals(
 
     Returns kind [B] (FUTURE/FINAL/OTHER_EPISODE/OUTCOME), goal_row [B] (row of split.goal_table),
     goal_transition [B] (the split transition whose next state is the goal; meaningless for outcome
-    goals), reward [B] (0/1 for state goals, the outcome label for outcome goals), discount [B],
-    and the embeddings goal [B, D] and next_state [B, D].
+    goals), reward [B] (0/1 for state goals, the outcome label once it is settled for outcome
+    goals), discount [B], terminal [B] (the episode's end for state goals, the outcome settled for
+    outcome goals), and the embeddings goal [B, D] and next_state [B, D].
     """
     import torch
 
@@ -192,14 +197,17 @@ def sample_goals(
     cosine = (next_emb * goal_emb).sum(-1)
     same_index = (goal_j == index) & (kind != OTHER_EPISODE)
     state_reward = (same_index | (cosine >= goal_match_threshold)).float()
+    terminal = split.terminal[index]
     if split.num_outcome_goals:
-        outcome_reward = split.outcome_labels[ep, k_out] * split.terminal[index]
+        settled = split.outcome_decided[index, k_out]
+        outcome_reward = split.outcome_labels[ep, k_out] * settled
+        terminal = torch.where(is_outcome, settled, terminal)
     else:
         outcome_reward = torch.zeros(b, device=device)
     reward = torch.where(is_outcome, outcome_reward, state_reward)
     disc = torch.where(is_outcome, torch.ones_like(reward), torch.full_like(reward, discount))
     return {"kind": kind, "goal_row": goal_row, "goal_transition": goal_j, "reward": reward,
-            "discount": disc, "goal": goal_emb, "next_state": next_emb}
+            "discount": disc, "terminal": terminal, "goal": goal_emb, "next_state": next_emb}
 
 
 def relabeled_batch(
@@ -221,7 +229,7 @@ def relabeled_batch(
     if goal_conditioned:
         goals = sample_goals(split, index, mixture, discount, goal_match_threshold, generator)
         batch.update(next_state=goals["next_state"], goal=goals["goal"], reward=goals["reward"],
-                     discount=goals["discount"])
+                     discount=goals["discount"], terminal=goals["terminal"])
     else:
         batch["next_state"] = table[split.next_state[index]]
         batch["reward"] = split.success[split.episode[index]] * batch["terminal"]

@@ -122,6 +122,7 @@ class AvalonEnv:
         self.task_id = ""
         self.invalid_actions = 0
         self.agent_votes: list[tuple[Proposal, bool]] = []
+        self._settled: set[str] = set()
 
     def _seat_in_setup(self, s: Setup, i: int) -> int:
         where = f"{self.cfg.setup_file}: set-up [{i}] field role_names"
@@ -179,6 +180,7 @@ class AvalonEnv:
         }
         self.invalid_actions = 0
         self.agent_votes = []
+        self._settled: set[str] = set()
         for s, player in self.seat_players.items():
             begin = getattr(player, "begin_episode", None)
             if begin is not None:
@@ -205,6 +207,9 @@ class AvalonEnv:
         info: dict[str, Any] = {"valid": valid, "decision": d.kind, "action": applied}
         if error is not None:
             info["error"] = error
+        settled = set(self.decided_outcomes())
+        info["decided"] = sorted(settled - self._settled)  # outcome goals settled by this step
+        self._settled = settled
         done = g.done
         return Transition(self.observe(self.agent), self.metric() if done else 0.0, done, info)
 
@@ -599,6 +604,22 @@ class AvalonEnv:
         for r in g.results:
             out[quest_succeeds(r.quest)] = r.succeeded
             out[quest_fails(r.quest)] = not r.succeeded
+        return out
+
+    def decided_outcomes(self) -> Mapping[str, bool]:
+        """The outcome goals already settled, with their values (a settled outcome never changes):
+        the results of the quests played so far, whether three quests fail or succeed once either
+        count reaches three, and every outcome once the game is over."""
+        g = self._require_game()
+        if g.done:
+            return self.goal_outcomes()
+        out: dict[str, bool] = {}
+        for r in g.results:
+            out[quest_succeeds(r.quest)] = r.succeeded
+            out[quest_fails(r.quest)] = not r.succeeded
+        if g.successes >= 3 or g.failures >= 3:
+            out[THREE_SUCCEED] = g.successes >= 3
+            out[THREE_FAIL] = g.failures >= 3
         return out
 
     def reseed(self, seed: int) -> None:
