@@ -13,7 +13,7 @@ from pnlc.agents.runner import EpisodeMeta, run_episode
 from pnlc.config import ConfigError, load_params
 from pnlc.envs.base import EnvError
 from pnlc.evaluation.ceiling import CeilingError, RolloutConfig, rollout_probabilities
-from pnlc.pipeline.ceiling import ceiling, score_goals
+from pnlc.pipeline.ceiling import ceiling
 from pnlc.pipeline.factory import agent_config, make_env, make_policy
 from pnlc.pipeline.generate import with_goal_outcomes
 
@@ -125,7 +125,9 @@ def test_score_goals_reports_auc_ece_and_phases():
     pred = np.array([[0.9, 0.1], [0.8, 0.2], [0.2, 0.8], [0.1, 0.9], [0.7, 0.3], [0.3, 0.7]])
     label = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [1, 0], [0, 1]], dtype=float)
     phase = np.array([0, 1, 2, 0, 1, 2])
-    out = score_goals(["A.", "B."], pred, label, phase)
+    from pnlc.value.diagnostics import score_outcome_goals
+
+    out = score_outcome_goals(["A.", "B."], pred, label, phase)
     assert [g["goal"] for g in out["per_goal"]] == ["A.", "B."]
     assert out["per_goal"][0]["auc"] == 1.0 and out["auc_mean"] == 1.0
     assert out["per_goal"][0]["by_phase"]["early"]["auc"] == 1.0

@@ -58,6 +58,15 @@ def summaries(params: Params, episodes: list) -> list[tuple[list[str], str]]:
     ]
 
 
+def outcome_goal_index(episodes: Sequence) -> dict[str, int]:
+    """Outcome-goal text -> column, in first-seen order over the episodes' info["goal_outcomes"]."""
+    index: dict[str, int] = {}
+    for ep in episodes:
+        for g in ep.info.get("goal_outcomes", {}):
+            index.setdefault(str(g), len(index))
+    return index
+
+
 def build_transitions(
     episodes: Sequence, texts: Sequence[tuple[list[str], str]], embedder, metric_scale: float
 ) -> tuple[Any, list[Annotation]]:
@@ -65,10 +74,7 @@ def build_transitions(
     from pnlc.value.data import TransitionData
 
     table = TextTable()
-    goal_texts: dict[str, int] = {}
-    for ep in episodes:
-        for g in ep.info.get("goal_outcomes", {}):
-            goal_texts.setdefault(g, len(goal_texts))
+    goal_texts = outcome_goal_index(episodes)
 
     records: list[Annotation] = []
     cols: dict[str, list] = {k: [] for k in ("state", "thought", "next_state", "episode", "step", "terminal")}

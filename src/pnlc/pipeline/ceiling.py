@@ -15,37 +15,6 @@ from pnlc.pipeline.factory import check_env, make_env, make_policy
 
 log = logging.getLogger(__name__)
 
-PHASES = ("early", "middle", "late")
-
-
-def goal_order(episodes: Sequence[Any]) -> list[str]:
-    """Outcome-goal texts in first-seen order (the order annotation gives them)."""
-    seen: dict[str, None] = {}
-    for ep in episodes:
-        for g in ep.info.get("goal_outcomes", {}):
-            seen.setdefault(str(g), None)
-    return list(seen)
-
-
-def score_goals(goals: Sequence[str], pred: np.ndarray, label: np.ndarray, phase: np.ndarray) -> dict[str, Any]:
-    """Per outcome goal (and pooled): AUC and ECE of `pred` [N, K] against `label` [N, K], with AUC by phase."""
-    from pnlc.value.diagnostics import score_summary
-
-    per_goal = []
-    for k, goal in enumerate(goals):
-        summary = score_summary(pred[:, k], label[:, k], 10)
-        summary["goal"] = goal
-        summary["by_phase"] = {
-            name: score_summary(pred[phase == i, k], label[phase == i, k], 10) for i, name in enumerate(PHASES)
-        }
-        per_goal.append(summary)
-    aucs = [g["auc"] for g in per_goal if g["auc"] is not None]
-    return {
-        "auc_mean": float(np.mean(aucs)) if aucs else None,
-        "pooled": score_summary(pred.reshape(-1), label.reshape(-1), 10),
-        "per_goal": per_goal,
-    }
-
 
 def ceiling(params: Params, env_name: str, trajectories: Sequence[Path], seed: int, out: Path) -> dict[str, Any]:
     """Score the Monte-Carlo outcome probabilities of the held-out episodes of critic seed `seed`
@@ -53,8 +22,9 @@ def ceiling(params: Params, env_name: str, trajectories: Sequence[Path], seed: i
     from pnlc.config import build
     from pnlc.data.jsonl import atomic_write_text
     from pnlc.evaluation.ceiling import RolloutConfig, rollout_probabilities
-    from pnlc.pipeline.annotate import load_episodes
+    from pnlc.pipeline.annotate import load_episodes, outcome_goal_index
     from pnlc.value.datamodule import split_episodes
+    from pnlc.value.diagnostics import game_phase, score_outcome_goals
 
     check_env(env_name)
     if params.backend != "sim":
@@ -68,21 +38,23 @@ def ceiling(params: Params, env_name: str, trajectories: Sequence[Path], seed: i
     episodes = [ep for ep in load_episodes(trajectories) if ep.steps]
     if len(episodes) < 2:
         raise ValueError(f"{', '.join(map(str, trajectories))}: need at least 2 episodes with steps")
-    goals = goal_order(episodes)
+    goals = list(outcome_goal_index(episodes))
     if not goals:
         raise ValueError(f"{', '.join(map(str, trajectories))}: episodes carry no outcome goals (info.goal_outcomes)")
     _, val = split_episodes(len(episodes), float(params.raw["train"]["critic"]["val_fraction"]), seed)
     env = make_env(params, env_name)
     policy = make_policy(params, env_name, params.raw["generate"]["policy"])
-    preds, labels, phases = [], [], []
+    preds, labels, starts, ends = [], [], [], []
     for e in val:
         ep = episodes[int(e)]
         preds.append(rollout_probabilities(env, policy, ep, goals, cfg, int(e)))
         happened = ep.info.get("goal_outcomes", {})
-        labels.append(np.tile([float(bool(happened.get(g, False))) for g in goals], (len(ep.steps), 1)))
-        n = len(ep.steps)
-        phases.append(np.minimum(2, (3 * np.arange(n)) // n))
-    pred, label, phase = np.concatenate(preds), np.concatenate(labels), np.concatenate(phases)
+        n, first = len(ep.steps), sum(len(p) for p in labels)
+        labels.append(np.tile([float(bool(happened.get(g, False))) for g in goals], (n, 1)))
+        starts.append(np.full(n, first))
+        ends.append(np.full(n, first + n - 1))
+    pred, label = np.concatenate(preds), np.concatenate(labels)
+    phase = game_phase(np.concatenate(starts), np.concatenate(ends))
     result = {
         "what": "outcome probabilities from Monte-Carlo rollouts of the full simulator state after each "
                 "held-out thought: an upper bound on any critic's AUC (simulated)",
@@ -92,7 +64,7 @@ def ceiling(params: Params, env_name: str, trajectories: Sequence[Path], seed: i
         "rollouts": cfg.rollouts,
         "heldout_episodes": int(len(val)),
         "heldout_transitions": int(pred.shape[0]),
-        "outcome_goals": score_goals(goals, pred, label, phase),
+        "outcome_goals": score_outcome_goals(goals, pred, label, phase),
     }
     atomic_write_text(out, json.dumps(result, indent=2, sort_keys=True) + "\n")
     og = result["outcome_goals"]

@@ -7,7 +7,7 @@ import io
 import json
 import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from pnlc.config import Params
 from pnlc.data import atomic_write_text, episode_from_dict, read_jsonl
@@ -41,11 +41,11 @@ def write_summary(rows: list[dict[str, Any]], summary_path: Path, plot_path: Pat
     atomic_write_text(plot_path, buf.getvalue())
 
 
-def calibration_curves(critic_metrics: Sequence[Path]) -> dict[str, dict]:
-    """Pooled outcome-goal reliability curves of the goal-conditioned critics, labelled env/variant/seed."""
+def calibration_curves(critic_docs: Mapping[Path, dict]) -> dict[str, dict]:
+    """Pooled outcome-goal reliability curves of the goal-conditioned critics, labelled env/variant/seed
+    (critic_docs: metrics.json path -> its contents)."""
     curves = {}
-    for path in critic_metrics:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    for path, data in critic_docs.items():
         rel = data.get("outcome_goals", {}).get("pooled", {}).get("reliability")
         if not data.get("goal_conditioned") or not rel:
             continue
@@ -60,15 +60,15 @@ def calibration_curves(critic_metrics: Sequence[Path]) -> dict[str, dict]:
 
 
 def critic_documents(
-    critic_metrics: Sequence[Path], ceilings: Sequence[Path], variant: str
+    critic_docs: Mapping[Path, dict], ceilings: Sequence[Path], variant: str
 ) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
-    """env -> metrics.json documents of `variant`, and env -> ceiling documents, read from their
-    paths (results/critic/{env}/{backend}/{variant}/seed{s}/metrics.json, .../ceiling/seed{s}.json)."""
+    """env -> metrics.json documents of `variant`, and env -> ceiling documents, by their paths
+    (results/critic/{env}/{backend}/{variant}/seed{s}/metrics.json, .../ceiling/seed{s}.json)."""
     critics: dict[str, list[dict]] = {}
-    for path in critic_metrics:
+    for path, data in critic_docs.items():
         env, _backend, var, _seed = Path(path).parts[-5:-1]
         if var == variant:
-            critics.setdefault(env, []).append(json.loads(Path(path).read_text(encoding="utf-8")))
+            critics.setdefault(env, []).append(data)
     bounds: dict[str, list[dict]] = {}
     for path in ceilings:
         env = Path(path).parts[-4]
@@ -98,7 +98,8 @@ def report(
     figures.plot_task_metrics(metrics_list, fdir / f"metric_{backend}.png")
     figures.plot_paired_differences(metrics_list, fdir / f"differences_{backend}.png")
     figures.plot_cost_vs_performance(metrics_list, fdir / f"cost_{backend}.png")
-    curves = calibration_curves(critic_metrics)
+    critic_docs = {Path(p): json.loads(Path(p).read_text(encoding="utf-8")) for p in critic_metrics}
+    curves = calibration_curves(critic_docs)
     if not curves:
         raise ValueError("report: no goal-conditioned critic metrics among --critic-metrics; train one (train.variants)")
     figures.plot_calibration(
@@ -106,7 +107,7 @@ def report(
         title="Critic calibration on held-out episodes (outcome goals)", simulated=backend == "sim",
     )
     variant = params.raw["evaluate"]["critic_variant"]
-    critics, bounds = critic_documents(critic_metrics, ceilings, variant)
+    critics, bounds = critic_documents(critic_docs, ceilings, variant)
     if not critics:
         raise ValueError(f"report: no metrics of critic variant {variant!r} (evaluate.critic_variant) among --critic-metrics")
     tables.write_table(

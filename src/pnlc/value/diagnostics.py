@@ -104,6 +104,27 @@ def linear_probe_aucs(data: Any, train_episodes: np.ndarray, val_episodes: np.nd
     return out
 
 
+def score_outcome_goals(goals: Sequence[str], pred: np.ndarray, label: np.ndarray, phase: np.ndarray,
+                        n_bins: int = 10) -> dict[str, Any]:
+    """Per outcome goal k: AUC, ECE and both by game phase of pred[:, k] against label[:, k] (N x K
+    arrays; phase: 0/1/2 per row), their means over goals, and the pooled scores."""
+    per_goal = []
+    for k, goal in enumerate(goals):
+        summary = score_summary(pred[:, k], label[:, k], n_bins)
+        summary["goal"] = goal
+        summary["by_phase"] = {
+            name: score_summary(pred[phase == i, k], label[phase == i, k], n_bins) for i, name in enumerate(PHASES)
+        }
+        per_goal.append(summary)
+    aucs = [g["auc"] for g in per_goal if g["auc"] is not None]
+    return {
+        "auc_mean": float(np.mean(aucs)) if aucs else None,
+        "ece_mean": float(np.mean([g["ece"] for g in per_goal])) if per_goal else None,
+        "pooled": score_summary(pred.T.reshape(-1), label.T.reshape(-1), n_bins),  # goal by goal
+        "per_goal": per_goal,
+    }
+
+
 def batched_q(q_fn: QFunction, state: np.ndarray, thought: np.ndarray, goal: np.ndarray | None) -> np.ndarray:
     out = [q_fn(state[i:i + CHUNK], thought[i:i + CHUNK], None if goal is None else goal[i:i + CHUNK])
            for i in range(0, state.shape[0], CHUNK)]
@@ -212,29 +233,15 @@ def evaluate_heldout(
     if k_goals:
         labels = split.outcome_labels.numpy()
         phase = game_phase(split.episode_start.numpy(), split.episode_end.numpy())
-        per_goal = []
-        all_pred, all_label = [], []
-        for k in range(k_goals):
-            goal = np.broadcast_to(table[split.num_texts + k], state.shape)
-            p = batched_q(q_fn, state, thought, np.ascontiguousarray(goal))
-            y = labels[ep, k]
-            summary = score_summary(p, y, n_bins)
-            summary["goal"] = data.outcome_goal_texts[k]
-            summary["by_phase"] = {
-                name: score_summary(p[phase == i], y[phase == i], n_bins) for i, name in enumerate(PHASES)
-            }
-            summary["reliability"] = reliability_curve(p, y, n_bins)
-            per_goal.append(summary)
-            all_pred.append(p)
-            all_label.append(y)
-        pooled_pred, pooled_label = np.concatenate(all_pred), np.concatenate(all_label)
-        aucs = [g["auc"] for g in per_goal if g["auc"] is not None]
-        out["outcome_goals"] = {
-            "auc_mean": float(np.mean(aucs)) if aucs else None,
-            "ece_mean": float(np.mean([g["ece"] for g in per_goal])),
-            "pooled": score_summary(pooled_pred, pooled_label, n_bins),
-            "per_goal": per_goal,
-        }
+        pred_k = np.stack([
+            batched_q(q_fn, state, thought, np.ascontiguousarray(np.broadcast_to(table[split.num_texts + k], state.shape)))
+            for k in range(k_goals)
+        ], axis=1)
+        label_k = labels[ep]
+        out["outcome_goals"] = score_outcome_goals(data.outcome_goal_texts, pred_k, label_k, phase, n_bins)
+        for k, summary in enumerate(out["outcome_goals"]["per_goal"]):
+            summary["reliability"] = reliability_curve(pred_k[:, k], label_k[:, k], n_bins)
+        pooled_pred, pooled_label = pred_k.T.reshape(-1), label_k.T.reshape(-1)
         out["outcome_goals"]["pooled"]["reliability"] = reliability_curve(pooled_pred, pooled_label, n_bins)
         arrays["calibration"] = ("outcome goals (pooled)", pooled_pred, pooled_label)
     else:

@@ -601,9 +601,7 @@ class AvalonEnv:
             out[MERLIN_SURVIVES] = g.assassin_target != g.merlin
         out[THREE_SUCCEED] = g.successes >= 3
         out[THREE_FAIL] = g.failures >= 3
-        for r in g.results:
-            out[quest_succeeds(r.quest)] = r.succeeded
-            out[quest_fails(r.quest)] = not r.succeeded
+        out.update(_quest_outcomes(g))
         return out
 
     def decided_outcomes(self) -> Mapping[str, bool]:
@@ -613,10 +611,7 @@ class AvalonEnv:
         g = self._require_game()
         if g.done:
             return self.goal_outcomes()
-        out: dict[str, bool] = {}
-        for r in g.results:
-            out[quest_succeeds(r.quest)] = r.succeeded
-            out[quest_fails(r.quest)] = not r.succeeded
+        out = _quest_outcomes(g)
         if g.successes >= 3 or g.failures >= 3:
             out[THREE_SUCCEED] = g.successes >= 3
             out[THREE_FAIL] = g.failures >= 3
@@ -640,6 +635,15 @@ class AvalonEnv:
             self.seat_players = players
         twin.seat_players = players
         return twin
+
+
+def _quest_outcomes(g: Game) -> dict[str, bool]:
+    """The outcome goals of the quests played so far, each settled by its result."""
+    out: dict[str, bool] = {}
+    for r in g.results:
+        out[quest_succeeds(r.quest)] = r.succeeded
+        out[quest_fails(r.quest)] = not r.succeeded
+    return out
 
 
 def _proposal_line(p: Proposal) -> str:
