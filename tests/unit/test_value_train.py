@@ -218,3 +218,17 @@ def test_checkpoints_from_before_input_standardisation_still_load(tmp_path, data
     with torch.no_grad():
         expected = module.q(torch.from_numpy(s), torch.from_numpy(a), torch.from_numpy(g)).numpy()
     assert np.allclose(load_critic(tmp_path / "old.ckpt").q(s, a, g), expected, atol=1e-6)
+
+
+def test_a_checkpoint_whose_config_predates_standardize_inputs_loads_as_raw_inputs(tmp_path, data):
+    cfg = make_cfg()
+    module = IQLCritic(data.dim, cfg)
+    save_checkpoint(tmp_path / "c.ckpt", module.state_dict(), cfg, data.embedder_id, data.dim, data.outcome_goal_texts)
+    payload = torch.load(tmp_path / "c.ckpt", weights_only=True)
+    del payload["config"]["standardize_inputs"]
+    payload["state_dict"] = {k: v for k, v in payload["state_dict"].items() if ".inputs." not in k}
+    torch.save(payload, tmp_path / "old.ckpt")
+    model = load_critic(tmp_path / "old.ckpt")
+    assert model.cfg.standardize_inputs is False
+    s = np.ones((2, data.dim), np.float32)
+    assert np.allclose(model.q(s, s, s), load_critic(tmp_path / "c.ckpt").q(s, s, s), atol=1e-6)

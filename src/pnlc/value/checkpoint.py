@@ -140,5 +140,6 @@ def load_critic(path: str | os.PathLike[str], expected_embedder_id: str | None =
             f"is {expected_embedder_id!r}; its scores would be meaningless. Use the same embedder or "
             "retrain the critic on annotations made with this one."
         )
-    cfg = TrainConfig.from_dict(payload["config"])
+    # checkpoints from before input standardisation existed were trained on raw inputs
+    cfg = TrainConfig.from_dict({"standardize_inputs": False, **payload["config"]})
     return ValueModel(payload["state_dict"], cfg, embedder_id, payload["dim"], payload["outcome_goal_texts"], device)
