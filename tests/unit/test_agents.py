@@ -101,7 +101,7 @@ class LinePolicy:
         neg = ["The agent moves away from the goal.", "The agent runs out of moves."]
         return GoalSet(tuple(pos[i % 2] for i in range(n_pos)), tuple(neg[i % 2] for i in range(n_neg)))
 
-    def refine(self, ctx: DecisionContext, thought: str, value_text: str) -> str | None:
+    def refine(self, ctx: DecisionContext, thought: str, value_text: str, drafts=(), final=False) -> str | None:
         self.value_texts.append(value_text)
         lines = parse_value(value_text)
         worst_bad = max((ln.probability for ln in lines if not ln.positive), default=0.0)
@@ -282,13 +282,13 @@ class AlwaysRefine(LinePolicy):
         super().__init__()
         self.n = 0
 
-    def refine(self, ctx, thought, value_text):
+    def refine(self, ctx, thought, value_text, drafts=(), final=False):
         self.n += 1
         return f"Move right, version {self.n}."
 
 
 class NeverRefine(LinePolicy):
-    def refine(self, ctx, thought, value_text):
+    def refine(self, ctx, thought, value_text, drafts=(), final=False):
         self.value_texts.append(value_text)
         return None
 
@@ -303,19 +303,55 @@ def _decide(method: str, policy: Policy, cfg: AgentConfig):
 
 
 @pytest.mark.parametrize("m", [0, 1, 2, 3])
-def test_pnlc_stops_after_m_rounds(m: int) -> None:
+def test_pnlc_scores_every_new_draft_and_stops_after_m(m: int) -> None:
     policy = AlwaysRefine()
     thought, action, d = _decide("pnlc", policy, config(refine_rounds=m))
-    assert len(d["rounds"]) == m and policy.n == m
-    assert d["role_calls"].get("refine", 0) == m and d["role_calls"].get("propose_goals", 0) == m
-    assert d["policy_calls"] == 2 + 2 * m  # propose + act + m × (goals + refine)
+    scored = m + 1 if m else 0  # the first thought and each of the m new drafts
+    assert len(d["rounds"]) == scored and policy.n == scored
+    assert d["role_calls"].get("refine", 0) == scored and d["role_calls"].get("propose_goals", 0) == scored
+    assert d["policy_calls"] == 2 + 2 * scored  # propose + act + each scored draft × (goals + refine)
     if m:
-        assert thought == f"Move right, version {m}." and d["rounds"][-1]["refined_to"] == thought
-        # goals are re-proposed and re-scored for each new thought
-        assert [r["thought"] for r in d["rounds"][1:]] == [f"Move right, version {i}." for i in range(1, m)]
-    if m:
+        # goals are re-proposed and re-scored for each new draft
+        assert [r["thought"] for r in d["rounds"][1:]] == [f"Move right, version {i}." for i in range(1, m + 1)]
+        # a new draft written on the final round is acted on unscored, and the decision says so
+        assert thought == f"Move right, version {m + 1}." and d["unscored_final"] is True
         assert action == "right"
-    assert d["candidates"][-1] == thought and len(d["candidates"]) == m + 1
+    assert d["candidates"][-1] == thought and len(d["candidates"]) == (m + 2 if m else 1)
+
+
+class GoesBack(LinePolicy):
+    """Writes one new draft, then reads both values and goes back to the first draft."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[tuple[str, ...], bool]] = []
+
+    def propose_thought(self, ctx):
+        return "Move left to look around."
+
+    def refine(self, ctx, thought, value_text, drafts=(), final=False):
+        self.seen.append((tuple(d.thought for d in drafts), final))
+        return "Wait and watch." if not drafts else drafts[0].thought
+
+
+def test_pnlc_policy_can_go_back_to_an_earlier_draft() -> None:
+    policy = GoesBack()
+    thought, action, d = _decide("pnlc", policy, config(refine_rounds=2))
+    assert thought == "Move left to look around." and action == "left"
+    assert d["returned_to_draft"] == 0 and len(d["rounds"]) == 2
+    # the second round shows the first draft next to the current one; neither round is final
+    assert policy.seen == [((), False), (("Move left to look around.",), False)]
+    assert d["rounds"][1]["refined_to"] == "Move left to look around."
+
+
+def test_pnlc_last_round_is_final() -> None:
+    policy = GoesBack()
+    policy.refine = lambda ctx, thought, value_text, drafts=(), final=False: (  # type: ignore[method-assign]
+        policy.seen.append((tuple(x.thought for x in drafts), final)) or (None if final else f"Draft {len(drafts) + 2}.")
+    )
+    thought, _, d = _decide("pnlc", policy, config(refine_rounds=2))
+    assert [f for _, f in policy.seen] == [False, False, True]
+    assert thought == "Draft 3." and "unscored_final" not in d
 
 
 def test_pnlc_accepts_when_refine_returns_none() -> None:

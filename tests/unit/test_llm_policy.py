@@ -23,7 +23,7 @@ from pnlc.agents.llm_policy import (
     summarize,
 )
 from pnlc.agents.methods import AgentConfig, make_agent
-from pnlc.agents.roles import DecisionContext, Policy
+from pnlc.agents.roles import DecisionContext, Draft, Policy
 from pnlc.envs.base import Observation
 from pnlc.llm.base import Completion, Request
 
@@ -138,8 +138,24 @@ def test_strict_parsers() -> None:
     with pytest.raises(FormatError, match="ACCEPT"):
         parse_refine("Looks fine to me")
     assert parse_refine("accept") is None
+    assert parse_refine("DRAFT 2", ["first", "second"]) == "second"
+    with pytest.raises(FormatError, match="numbered 1 to 2"):
+        parse_refine("Draft 3", ["first", "second"])
+    with pytest.raises(FormatError, match="final round"):
+        parse_refine("Thought: something new", ["first"], final=True)
     with pytest.raises(FormatError, match=r"missing \[2\]"):
         parse_probabilities("1: 0.3", 2)
+
+
+def test_refine_shows_earlier_drafts_with_their_values_and_can_go_back() -> None:
+    p, llm = policy({"refine": ["DRAFT 1"]})
+    drafts = (Draft("Accuse Player 3.", "Negative outcomes:\n0.70: Merlin is assassinated."),)
+    back = p.refine(CTX, "Stay quiet.", "Negative outcomes:\n0.90: Quest 2 fails.", drafts, final=True)
+    assert back == "Accuse Player 3."
+    prompt = llm.requests[0].messages[0].content
+    assert "Draft 1: Accuse Player 3." in prompt and "0.70: Merlin is assassinated." in prompt
+    assert "0.90: Quest 2 fails." in prompt and "final round" in prompt and "DRAFT <number>" in prompt
+    assert "Thought: <improved thought>" not in prompt  # no new draft on the final round
 
 
 def test_repeated_requests_get_distinct_sample_indices() -> None:

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Mapping, Sequence, TypeVar
 
-from pnlc.agents.roles import DecisionContext, GoalSet
+from pnlc.agents.roles import DecisionContext, Draft, GoalSet
 from pnlc.data.records import Usage
 from pnlc.llm.base import LLM, Completion, Message, Request, assistant, user
 
@@ -131,15 +131,47 @@ def parse_action(text: str) -> str:
     return _tagged_line(text, "Action")
 
 
-def parse_refine(text: str) -> str | None:
-    """None for ACCEPT, else the new thought."""
+def parse_refine(text: str, drafts: Sequence[str] = (), final: bool = False) -> str | None:
+    """None for ACCEPT; an earlier draft's text for `DRAFT <k>` (1-based, as numbered in the prompt);
+    else the new thought (not allowed on the final round)."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if lines and re.fullmatch(r"\**ACCEPT\**\.?", lines[0], re.IGNORECASE):
         return None
+    m = re.fullmatch(r"\**DRAFT\s*(\d+)\**\.?", lines[0], re.IGNORECASE) if lines else None
+    if m:
+        k = int(m.group(1))
+        if not 1 <= k <= len(drafts):
+            raise FormatError(f"DRAFT {k} does not exist; earlier drafts are numbered 1 to {len(drafts)}")
+        return drafts[k - 1]
+    expected = "'ACCEPT'" + (" or 'DRAFT <number>'" if drafts else "")
+    if final:
+        raise FormatError(f"this is the final round: expected the line {expected}")
     try:
         return parse_thought(text)
     except FormatError:
-        raise FormatError("expected the line 'ACCEPT' or a line starting with 'Thought:'") from None
+        raise FormatError(f"expected the line {expected}, or a line starting with 'Thought:'") from None
+
+
+def refine_texts(drafts: Sequence[Draft], final: bool) -> tuple[str, str]:
+    """The earlier drafts with their values, and the answer instruction, as the refine prompt shows them."""
+    shown = "".join(
+        f"Draft {i}: {d.thought}\nThe critic's estimates for draft {i}:\n{d.value_text}\n\n" for i, d in enumerate(drafts, 1)
+    )
+    back = (
+        "To go back to an earlier draft instead, answer with exactly one line:\nDRAFT <number>\n" if drafts else ""
+    )
+    if final:
+        instruction = (
+            "This is the final round. If you keep this thought, answer with exactly one line:\nACCEPT\n" + back
+        ).rstrip("\n")
+    else:
+        instruction = (
+            "If the thought is good as it is, answer with exactly one line:\nACCEPT\n"
+            + back
+            + "Otherwise write an improved thought that makes the positive outcomes more likely and the negative "
+            "outcomes less likely, as exactly one line:\nThought: <improved thought>"
+        )
+    return (f"Earlier drafts for this decision:\n\n{shown}Current draft:\n" if drafts else ""), instruction
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$")
@@ -383,9 +415,20 @@ class LLMPolicy:
             n_neg=n_neg,
         )
 
-    def refine(self, ctx: DecisionContext, thought: str, value_text: str) -> str | None:
+    def refine(
+        self, ctx: DecisionContext, thought: str, value_text: str, drafts: Sequence[Draft] = (), final: bool = False
+    ) -> str | None:
+        shown, instruction = refine_texts(drafts, final)
+        earlier = [d.thought for d in drafts]
         return self._ask(
-            "refine", parse_refine, lambda: None, context=self._context(ctx), thought=thought, value_text=value_text
+            "refine",
+            lambda text: parse_refine(text, earlier, final),
+            lambda: None,
+            context=self._context(ctx),
+            thought=thought,
+            value_text=value_text,
+            drafts=shown,
+            instruction=instruction,
         )
 
     def estimate_goals(self, ctx: DecisionContext, thought: str, goals: Sequence[str]) -> list[float]:

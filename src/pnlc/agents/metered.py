@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from pnlc.agents.roles import DecisionContext, GoalSet, Policy
+from pnlc.agents.roles import DecisionContext, Draft, GoalSet, Policy
 from pnlc.data.records import Usage
 
 
@@ -139,11 +139,13 @@ class MeteredPolicy:
             lambda g: "\n".join(g.all),
         )
 
-    def refine(self, ctx: DecisionContext, thought: str, value_text: str) -> str | None:
+    def refine(
+        self, ctx: DecisionContext, thought: str, value_text: str, drafts: Sequence[Draft] = (), final: bool = False
+    ) -> str | None:
         return self._call(
             "refine",
-            lambda: self.inner.refine(ctx, thought, value_text),
-            [*_context_text(ctx), thought, value_text],
+            lambda: self.inner.refine(ctx, thought, value_text, drafts, final),
+            [*_context_text(ctx), thought, value_text, *(f"{d.thought}\n{d.value_text}" for d in drafts)],
             lambda r: "ACCEPT" if r is None else r,
         )
 

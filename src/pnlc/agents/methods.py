@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pnlc.agents.metered import MeteredPolicy
-from pnlc.agents.roles import DecisionContext, GoalSet, Policy
+from pnlc.agents.roles import DecisionContext, Draft, GoalSet, Policy
 from pnlc.critic.critic import SCALAR_GOAL, Critic, render_scalar
 from pnlc.critic.render import render_value
 from pnlc.envs.base import Env
@@ -39,7 +39,7 @@ class AgentConfig:
     """Knobs of every method (params.yaml `evaluate.agent`); each method reads only its own.
 
     n_pos, n_neg        goals per thought the policy imagines (paper: 2 + 2)
-    refine_rounds       m: critic rounds (goals, score, render, refine) per decision (ours: 2)
+    refine_rounds       m: new drafts the policy may write per decision, each scored (ours: 2)
     best_of_n           thoughts sampled by best_of_n
     reflexion_trials    k: trials per task for reflexion (the last one is reported)
     reflexion_stop_on_success  end reflexion early once a trial reaches full success (metric >=
@@ -190,10 +190,16 @@ class Oracle(React):
 
 
 class _RefineLoop(Agent):
-    """Thought → evaluate (goals + probabilities + value text) → refine, up to m rounds.
+    """Thought → evaluate (goals + probabilities + value text) → refine, with up to m new drafts.
 
-    The round's `refined_to` is the policy's new thought, or None when it accepts. After m rounds
-    the last refined thought is the one acted on.
+    Every draft is scored before the policy decides about it. Each round the policy reads the value
+    of the current draft next to the earlier drafts of this decision and their values, and answers:
+    accept the current draft (None), go back to an earlier draft (its text), or write a new draft,
+    which the next round scores. After the m-th new draft has been scored the policy is told that
+    the round is final (accept or go back). The loop never picks a draft by its score: the policy
+    decides what it keeps (picking by score is best-of-n). A new draft written on the final round
+    is acted on unscored, as the policy asked, and the decision records it (`unscored_final`).
+    A round's `refined_to` is the new draft, or the earlier draft gone back to, or None (accepted).
     """
 
     def _evaluate(self, ctx: DecisionContext, thought: str) -> tuple[GoalSet, np.ndarray, str]:
@@ -202,19 +208,32 @@ class _RefineLoop(Agent):
     def _decide(self, ctx: DecisionContext, env: Env, trace: _Trace) -> tuple[str, str]:
         thought = self.policy.propose_thought(ctx)
         trace.candidates.append(thought)
-        for _ in range(self.cfg.refine_rounds):
+        drafts: list[Draft] = []
+        for round_index in range(self.cfg.refine_rounds + 1):
+            if self.cfg.refine_rounds == 0:
+                break
             goals, probs, value_text = self._evaluate(ctx, thought)
             if not goals.all:
                 log.warning("%s: the policy proposed no goals; accepting the thought unscored", self.name)
                 trace.rounds.append(_round(thought, goals, probs, value_text, None))
                 break
-            new = self.policy.refine(ctx, thought, value_text)
-            refined = new.strip() if isinstance(new, str) and new.strip() and new.strip() != thought else None
-            trace.rounds.append(_round(thought, goals, probs, value_text, refined))
-            if refined is None:
+            final = round_index == self.cfg.refine_rounds
+            new = self.policy.refine(ctx, thought, value_text, tuple(drafts), final)
+            answer = new.strip() if isinstance(new, str) and new.strip() and new.strip() != thought else None
+            trace.rounds.append(_round(thought, goals, probs, value_text, answer))
+            if answer is None:
                 break
-            thought = refined
+            earlier = [d.thought for d in drafts]
+            if answer in earlier:
+                trace.extra["returned_to_draft"] = earlier.index(answer)
+                thought = answer
+                break
+            drafts.append(Draft(thought, value_text))
+            thought = answer
             trace.candidates.append(thought)
+            if final:
+                trace.extra["unscored_final"] = True
+                break
         return thought, self.policy.act(ctx, thought)
 
     def _goals(self, ctx: DecisionContext, thought: str) -> GoalSet:

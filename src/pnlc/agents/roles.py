@@ -22,6 +22,14 @@ class DecisionContext:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A thought written earlier in the same decision, with the value text the policy was shown for it."""
+
+    thought: str
+    value_text: str
+
+
+@dataclass(frozen=True)
 class GoalSet:
     positive: tuple[str, ...]
     negative: tuple[str, ...]
@@ -49,8 +57,13 @@ class Policy(Protocol):
     def propose_goals(self, ctx: DecisionContext, thought: str, n_pos: int, n_neg: int) -> GoalSet:
         """Imagined outcomes of following `thought`: n_pos good ones and n_neg bad ones, one line each."""
 
-    def refine(self, ctx: DecisionContext, thought: str, value_text: str) -> str | None:
-        """Read the rendered value (lines `0.58: <goal>`); return None to accept `thought` or a new thought."""
+    def refine(
+        self, ctx: DecisionContext, thought: str, value_text: str, drafts: Sequence[Draft] = (), final: bool = False
+    ) -> str | None:
+        """Read the rendered value of `thought` (lines `0.58: <goal>`) next to the earlier drafts of this
+        decision and their values; return None to accept `thought`, the text of an earlier draft to go
+        back to it, or a new thought (to be scored in the next round). On the `final` round no new
+        draft will be scored: the policy accepts or goes back."""
 
     def estimate_goals(self, ctx: DecisionContext, thought: str, goals: Sequence[str]) -> list[float]:
         """The policy's own probabilities for `goals` after `thought` (self-critique ablation)."""

@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from pnlc.agents.roles import DecisionContext, GoalSet
+from pnlc.agents.roles import DecisionContext, Draft, GoalSet
 from pnlc.critic.render import parse_value
 from pnlc.envs.avalon import AvalonConfig
 from pnlc.envs.avalon.rules import (
@@ -474,7 +474,9 @@ class AvalonSimPolicy:
         neg += [quest_fails(n) if good else quest_succeeds(n) for n in later]
         return GoalSet(tuple(_take(pos, n_pos)), tuple(_take(neg, n_neg)))
 
-    def refine(self, ctx: DecisionContext, thought: str, value_text: str) -> str | None:
+    def refine(
+        self, ctx: DecisionContext, thought: str, value_text: str, drafts: Sequence[Draft] = (), final: bool = False
+    ) -> str | None:
         lines = parse_value(value_text)
         if not lines:
             return None

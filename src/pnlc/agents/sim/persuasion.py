@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from pnlc.agents.roles import DecisionContext, GoalSet
+from pnlc.agents.roles import DecisionContext, Draft, GoalSet
 from pnlc.critic.render import parse_value
 from pnlc.envs.persuasion.config import PersuasionConfig
 from pnlc.envs.persuasion.strategies import (
@@ -362,7 +362,9 @@ class PersuasionSimPolicy:
         order = self.rng.permutation(len(rest))
         return first + [rest[i] for i in order]
 
-    def refine(self, ctx: DecisionContext, thought: str, value_text: str) -> str | None:
+    def refine(
+        self, ctx: DecisionContext, thought: str, value_text: str, drafts: Sequence[Draft] = (), final: bool = False
+    ) -> str | None:
         lines = parse_value(value_text)
         negatives = [ln for ln in lines if not ln.positive]
         positives = [ln for ln in lines if ln.positive]

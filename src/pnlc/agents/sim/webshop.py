@@ -28,7 +28,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from pnlc.agents.roles import DecisionContext, GoalSet
+from pnlc.agents.roles import DecisionContext, Draft, GoalSet
 from pnlc.critic.render import parse_value
 from pnlc.envs.webshop import (
     BACK_TO_SEARCH,
@@ -516,7 +516,9 @@ class WebShopSimPolicy:
         order = self.rng.permutation(len(tail))
         return [items[0]] + [tail[int(i)] for i in order]
 
-    def refine(self, ctx: DecisionContext, thought: str, value_text: str) -> str | None:
+    def refine(
+        self, ctx: DecisionContext, thought: str, value_text: str, drafts: Sequence[Draft] = (), final: bool = False
+    ) -> str | None:
         lines = parse_value(value_text)
         if not lines:
             return None
