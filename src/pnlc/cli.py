@@ -63,8 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--env", required=True)
     e.add_argument("--method", required=True)
     e.add_argument("--seed", type=int, required=True)
-    e.add_argument("--critic", type=Path, help="goal-conditioned critic checkpoint")
-    e.add_argument("--scalar-critic", type=Path, help="scalar critic checkpoint")
+    e.add_argument("--critic", type=Path, help="the critic checkpoint the method reads (evaluate.critics)")
     e.add_argument("--out", required=True, type=Path)
 
     s = sub.choices["summarize"]

@@ -7,7 +7,9 @@ in the file: the dataclasses have no defaults to hide.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -55,9 +57,17 @@ class AnnotateConfig:
 
 
 @dataclass(frozen=True)
+class CriticSpec:
+    """What a critic-reading method runs: its planning loop and the critic it reads."""
+
+    loop: str  # pnlc | best_of_n | scalar_critic
+    variant: str  # a train.variants name
+    transform: str  # applied to the trained critic's output at inference ("none")
+
+
+@dataclass(frozen=True)
 class EvaluateConfig:
-    critic_variant: str  # the goal-conditioned critic variant used by pnlc / best_of_n
-    scalar_variant: str  # the variant used by scalar_critic
+    critics: Mapping[str, CriticSpec]  # method -> its loop and critic
     critic_seed: int  # which critic seed the agents load
     n_pos: int
     n_neg: int
@@ -180,7 +190,7 @@ def _convert(tp: Any, value: Any, path: str, source: str) -> Any:
             raise _type_error(source, path, f"expected a list, got {type(value).__name__}")
         item = args[0] if args else Any
         return tuple(_convert(item, v, f"{path}[{i}]", source) for i, v in enumerate(value))
-    if origin in (dict, Mapping, typing.Mapping) or tp in (dict, Mapping):
+    if origin in (dict, Mapping, typing.Mapping, collections.abc.Mapping) or tp in (dict, Mapping):
         if not isinstance(value, Mapping):
             raise _type_error(source, path, f"expected a mapping, got {type(value).__name__}")
         vt = args[1] if len(args) == 2 else Any
@@ -239,11 +249,37 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     return params_from_dict(data, str(p))
 
 
+BASE_METHODS = ("react", "reflexion", "self_critique", "oracle")
+_LATS_METHOD = re.compile(r"^lats_n[1-9][0-9]*$")
+
+
+def check_methods(data: Mapping[str, Any], sizes: Mapping[str, SizeConfig], source: str) -> None:
+    """Every evaluated method is a base method, lats_n<simulations> or a key of evaluate.critics, and
+    every critic a method reads is a trained variant (train.variants)."""
+    critics = data["evaluate"]["critics"]
+    variants = data["train"]["variants"]
+    for method, spec in critics.items():
+        if spec["variant"] not in variants:
+            raise ConfigError(
+                f"{source}: evaluate.critics.{method}.variant: {spec['variant']!r} is not a key of "
+                f"train.variants ({', '.join(variants)})"
+            )
+    for name, size in sizes.items():
+        for i, method in enumerate(size.methods):
+            if method not in BASE_METHODS and method not in critics and not _LATS_METHOD.match(method):
+                raise ConfigError(
+                    f"{source}: sizes.{name}.methods[{i}]: unknown method {method!r}; use one of "
+                    f"{', '.join(BASE_METHODS)}, lats_n<simulations> or a key of evaluate.critics "
+                    f"({', '.join(critics)})"
+                )
+
+
 def params_from_dict(data: Any, source: str = "params.yaml") -> Params:
     validate(data, source)
     if data["size"] not in data["sizes"]:
         raise ConfigError(f"{source}: size: {data['size']!r} is not a key of sizes ({', '.join(data['sizes'])})")
     sizes = {k: build(SizeConfig, v, f"sizes.{k}", source) for k, v in data["sizes"].items()}
+    check_methods(data, sizes, source)
     return Params(
         size=data["size"],
         backend=data["backend"],

@@ -67,6 +67,20 @@ def test_unknown_size_is_rejected(raw):
         params_from_dict(bad)
 
 
+def test_unknown_method_names_the_size_and_the_choices(raw):
+    bad = copy.deepcopy(raw)
+    bad["sizes"]["quick"]["methods"].append("pnlc_magic")
+    with pytest.raises(ConfigError, match=r"sizes\.quick\.methods\[\d+\]: unknown method 'pnlc_magic'.*evaluate\.critics"):
+        params_from_dict(bad)
+
+
+def test_a_critic_method_must_read_a_trained_variant(raw):
+    bad = copy.deepcopy(raw)
+    bad["evaluate"]["critics"]["pnlc"]["variant"] = "missing"
+    with pytest.raises(ConfigError, match=r"evaluate\.critics\.pnlc\.variant: 'missing' is not a key of train\.variants"):
+        params_from_dict(bad)
+
+
 def test_sections_are_frozen(repo):
     params = load_params(repo / "params.yaml")
     ev = params.section("evaluate")

@@ -39,22 +39,13 @@ def critic_path(env, variant, seed=None):
 
 
 def critic_inputs(wildcards):
-    """The critics a method reads: goal-conditioned for pnlc/best_of_n, scalar for scalar_critic."""
-    needs = {}
-    if wildcards.method in ("pnlc", "best_of_n"):
-        needs["critic"] = critic_path(wildcards.env, config["evaluate"]["critic_variant"])
-    if wildcards.method == "scalar_critic":
-        needs["scalar"] = critic_path(wildcards.env, config["evaluate"]["scalar_variant"])
-    return needs
+    """The critic a method reads (evaluate.critics: its variant), or nothing."""
+    spec = config["evaluate"]["critics"].get(wildcards.method)
+    return {"critic": critic_path(wildcards.env, spec["variant"])} if spec else {}
 
 
 def critic_flags(wildcards, input):
-    flags = []
-    if "critic" in input.keys():
-        flags.append(f"--critic {input.critic}")
-    if "scalar" in input.keys():
-        flags.append(f"--scalar-critic {input.scalar}")
-    return " ".join(flags)
+    return f"--critic {input.critic}" if "critic" in input.keys() else ""
 
 
 def eval_files(wildcards):

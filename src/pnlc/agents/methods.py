@@ -464,12 +464,23 @@ def policy_backend(policy: Policy) -> str:
     return str(getattr(inner, "backend", "sim"))
 
 
-def make_agent(method: str, policy: Policy, critic: Critic | None, cfg: AgentConfig) -> Agent:
+CRITIC_LOOPS = ("pnlc", "best_of_n", "scalar_critic")
+
+
+def make_agent(method: str, policy: Policy, critic: Critic | None, cfg: AgentConfig, loop: str | None = None) -> Agent:
     """Build the agent for `method` ("react", "pnlc", "lats_n30", ...) around `policy`.
 
     LATS budgets are part of the name (`lats_n<simulations>`), so that n = 5 and n = 30 are two
-    methods in every table. The oracle exists only for simulated policies.
+    methods in every table. The oracle exists only for simulated policies. `loop` runs a critic
+    loop (pnlc, best_of_n, scalar_critic) under another method name (e.g. a negative control that
+    runs the PNLC loop with a null critic); by default a method runs the loop of its own name.
     """
+    if loop is not None:
+        if loop not in CRITIC_LOOPS:
+            raise AgentConfigError(f"method {method!r}: loop {loop!r} is not one of {', '.join(CRITIC_LOOPS)}")
+        agent = make_agent(loop, policy, critic, cfg)
+        agent.name = method
+        return agent
     budget = lats_budget(method)
     if budget is not None:
         return LATS(method, policy, cfg, budget=budget)

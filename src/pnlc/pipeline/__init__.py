@@ -32,7 +32,7 @@ def run_phase(args: argparse.Namespace) -> int:
     elif args.phase == "evaluate":
         from pnlc.pipeline.evaluate import evaluate
 
-        evaluate(params, args.env, args.method, args.seed, args.critic, args.scalar_critic, args.out)
+        evaluate(params, args.env, args.method, args.seed, args.critic, args.out)
     elif args.phase == "summarize":
         from pnlc.pipeline.evaluate import summarize
 

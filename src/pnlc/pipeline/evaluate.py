@@ -15,10 +15,6 @@ from pnlc.pipeline.generate import partial_path
 
 log = logging.getLogger(__name__)
 
-CRITIC_METHODS = {"pnlc", "best_of_n"}
-SCALAR_METHODS = {"scalar_critic"}
-
-
 def test_plan(params: Params, env, eval_seed: int) -> list[tuple[str, int]]:
     """The (task_id, episode seed) list every method plays for one evaluation seed."""
     tasks = env.tasks("test")[: params.run.test_tasks]
@@ -33,7 +29,6 @@ def evaluate(
     method: str,
     eval_seed: int,
     critic_path: Path | None,
-    scalar_path: Path | None,
     out: Path,
 ) -> int:
     from tqdm import tqdm
@@ -41,16 +36,18 @@ def evaluate(
     from pnlc.agents.methods import make_agent
     from pnlc.agents.runner import run_task
 
-    if method in CRITIC_METHODS and critic_path is None:
-        raise ConfigError(f"method {method} needs --critic (a trained goal-conditioned critic)")
-    if method in SCALAR_METHODS and scalar_path is None:
-        raise ConfigError(f"method {method} needs --scalar-critic (a trained scalar critic)")
+    spec = params.section("evaluate").critics.get(method)
+    if spec is not None and critic_path is None:
+        raise ConfigError(
+            f"method {method} reads a critic (evaluate.critics.{method}: variant {spec.variant!r}); pass --critic "
+            f"with that variant's checkpoint"
+        )
+    if spec is None and critic_path is not None:
+        raise ConfigError(f"method {method} reads no critic (it is not a key of evaluate.critics); drop --critic")
     env = make_env(params, env_name)
     policy = make_policy(params, env_name, "oracle" if method == "oracle" else "prior")
-    critic = None
-    if critic_path is not None or scalar_path is not None:
-        critic = load_critic(critic_path or scalar_path, make_embedder(params))
-    agent = make_agent(method, policy, critic, agent_config(params, env_name))
+    critic = load_critic(critic_path, make_embedder(params)) if critic_path is not None else None
+    agent = make_agent(method, policy, critic, agent_config(params, env_name), loop=None if spec is None else spec.loop)
 
     meta = episode_meta(params, "oracle" if method == "oracle" else "prior")
     plan = test_plan(params, env, eval_seed)

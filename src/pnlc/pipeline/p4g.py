@@ -94,7 +94,7 @@ def p4g_experiment(params: Params, out: Path, figure: Path, work_dir: Path, thre
     embedder = make_embedder(params)
     texts = [([s.state_summary for s in ep.steps], ep.final_summary) for ep in train_eps]
     data, _ = build_transitions(train_eps, texts, embedder, METRIC_SCALE["persuasion"])
-    tcfg = train_config(params, params.section("evaluate").critic_variant, cfg.split_seed)
+    tcfg = train_config(params, params.section("evaluate").critics["pnlc"].variant, cfg.split_seed)
     critic_dir = Path(work_dir) / "critic"
     train_metrics = fit(data, tcfg, critic_dir)
     model = load_critic(critic_dir / "critic.ckpt", embedder.model_id)

@@ -106,10 +106,12 @@ def report(
         curves, fdir / f"critic_calibration_{backend}.png",
         title="Critic calibration on held-out episodes (outcome goals)", simulated=backend == "sim",
     )
-    variant = params.raw["evaluate"]["critic_variant"]
+    variant = params.section("evaluate").critics["pnlc"].variant
     critics, bounds = critic_documents(critic_docs, ceilings, variant)
     if not critics:
-        raise ValueError(f"report: no metrics of critic variant {variant!r} (evaluate.critic_variant) among --critic-metrics")
+        raise ValueError(
+            f"report: no metrics of critic variant {variant!r} (evaluate.critics.pnlc.variant) among --critic-metrics"
+        )
     tables.write_table(
         tables.critic_table(critics, bounds, backend == "sim", variant, name=f"critic_{backend}"), tdir
     )
