@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pnlc.config import ConfigError, Params
+from pnlc.config import ConfigError, Params, build
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +87,11 @@ def make_policy(params: Params, env_name: str, kind: str = "prior") -> Any:
     """The acting policy: simulated (`backend: sim`) or an LLM through the prompt files."""
     if params.backend == "sim":
         module = importlib.import_module(f"pnlc.agents.sim.{env_name}")
-        return module.make_sim_policy(env_config(params, env_name), kind)
+        knobs = build(module.PARAMS_TYPE, params.raw["agents"]["sim"][env_name], f"agents.sim.{env_name}", params.source)
+        return module.make_sim_policy(env_config(params, env_name), kind, knobs)
     if kind == "oracle":
         raise ConfigError("backend: the oracle is a simulated, privileged player; it exists only with backend: sim")
     from pnlc.agents.llm_policy import LLMPolicy, LLMPolicyConfig
-    from pnlc.config import build
 
     cfg = build(LLMPolicyConfig, params.raw["llm"]["policy"], "llm.policy", params.source)
     return LLMPolicy(make_llm(params), env_name, cfg)

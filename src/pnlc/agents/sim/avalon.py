@@ -183,6 +183,8 @@ class AvalonSimParams:
     value_noise: float
 
 
+PARAMS_TYPE = AvalonSimParams  # built from params.yaml agents.sim.avalon
+
 DEFAULT_PARAMS = AvalonSimParams(
     refine_negative_threshold=0.5,
     refine_positive_floor=0.3,

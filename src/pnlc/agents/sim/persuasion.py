@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -227,7 +228,17 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "donation_info": 0.8,
     "ask": 2.0,
 }
-PRIOR_ADDRESS_RATE = 0.3  # chance the prior answers an open doubt
+
+
+@dataclass(frozen=True)
+class PersuasionSimParams:
+    """Knobs of the simulated persuader. prior_address_rate: chance the prior answers an open doubt."""
+
+    prior_address_rate: float
+
+
+PARAMS_TYPE = PersuasionSimParams  # built from params.yaml agents.sim.persuasion
+DEFAULT_PARAMS = PersuasionSimParams(prior_address_rate=0.3)
 LESSON_EARLY_ASK = "Lesson: build rapport and answer doubts before asking for money; do not ask in the first three turns."
 LESSON_DOUBTS = "Lesson: answer the donor's stated doubt directly before making other appeals."
 LESSON_NO_ASK = "Lesson: make a clear request for a donation before the conversation ends."
@@ -262,10 +273,11 @@ def thought_for(plan: str, concern: str | None = None) -> str:
 class PersuasionSimPolicy:
     """Simulated persuader. `kind` is "prior" (mediocre base policy) or "oracle" (scripted expert)."""
 
-    def __init__(self, cfg: PersuasionConfig, kind: str) -> None:
+    def __init__(self, cfg: PersuasionConfig, kind: str, params: PersuasionSimParams) -> None:
         if kind not in KINDS:
             raise ValueError(f"make_sim_policy kind: unknown {kind!r}; use 'prior' or 'oracle'")
         self.cfg = cfg
+        self.params = params
         self.kind = kind
         self.name = f"sim-persuasion-{kind}"
         self.rng = np.random.default_rng(0)
@@ -302,7 +314,7 @@ class PersuasionSimPolicy:
         max_turns = int(view.get("max_turns", self.cfg.max_turns))
         concern = view.get("open_concern")
         notes_text = " ".join(notes)
-        address_rate = PRIOR_ADDRESS_RATE + (0.3 if LESSON_DOUBTS in notes_text or "doubt" in notes_text.lower() else 0.0)
+        address_rate = self.params.prior_address_rate + (0.3 if LESSON_DOUBTS in notes_text or "doubt" in notes_text.lower() else 0.0)
         if concern is not None and self.rng.random() < address_rate:
             return "address", concern
         if turn == max_turns and int(view.get("asks", 0)) == 0:
@@ -431,9 +443,11 @@ class PersuasionSimPolicy:
         return LESSON_GENERAL
 
 
-def make_sim_policy(cfg: PersuasionConfig, kind: str) -> PersuasionSimPolicy:
+def make_sim_policy(
+    cfg: PersuasionConfig, kind: str, params: PersuasionSimParams | None = None
+) -> PersuasionSimPolicy:
     """The simulated persuader: kind "prior" (base policy) or "oracle" (scripted strong persuader)."""
-    return PersuasionSimPolicy(cfg, kind)
+    return PersuasionSimPolicy(cfg, kind, DEFAULT_PARAMS if params is None else params)
 
 
 __all__ = [

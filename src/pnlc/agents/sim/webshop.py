@@ -200,6 +200,8 @@ class WebShopSimParams:
     value_noise: float
 
 
+PARAMS_TYPE = WebShopSimParams  # built from params.yaml agents.sim.webshop
+
 DEFAULT_PARAMS = WebShopSimParams(
     p_short_query=0.2,
     query_drop=0.1,
