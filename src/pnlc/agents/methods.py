@@ -209,9 +209,8 @@ class _RefineLoop(Agent):
         thought = self.policy.propose_thought(ctx)
         trace.candidates.append(thought)
         drafts: list[Draft] = []
-        for round_index in range(self.cfg.refine_rounds + 1):
-            if self.cfg.refine_rounds == 0:
-                break
+        rounds = self.cfg.refine_rounds + 1 if self.cfg.refine_rounds else 0
+        for round_index in range(rounds):
             goals, probs, value_text = self._evaluate(ctx, thought)
             if not goals.all:
                 log.warning("%s: the policy proposed no goals; accepting the thought unscored", self.name)
