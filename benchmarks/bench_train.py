@@ -60,6 +60,7 @@ def main() -> None:
         learning_rate=3e-4, weight_decay=1e-4, batch_size=args.batch_size, max_steps=total,
         goal_mixture=GoalMixture(future=0.4, final=0.2, other_episode=0.2, outcome=0.2),
         goal_match_threshold=0.95, val_fraction=0.1, goal_conditioned=True, standardize_inputs=True,
+        train_episode_fraction=1.0, shuffle_outcomes=False,
         precision=args.precision,
         accelerator=accelerator, seed=0, log_every_n_steps=50, val_every_n_steps=10 * total,
         diagnostic_goals_per_transition=1,

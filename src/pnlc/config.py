@@ -62,7 +62,7 @@ class CriticSpec:
 
     loop: str  # pnlc | best_of_n | scalar_critic
     variant: str  # a train.variants name
-    transform: str  # applied to the trained critic's output at inference ("none")
+    transform: str  # how the critic answers: none | base_rate | inverted (pnlc.critic.controls)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,9 @@ class LineEnv:
     def goal_outcomes(self):
         return {"The agent reaches the goal.": self.pos == 3}
 
+    def reseed(self, seed: int) -> None:
+        """Nothing to redraw: the line has no chance in it."""
+
     def clone(self) -> "LineEnv":
         self.clones.append(1)
         other = LineEnv(self.clones)

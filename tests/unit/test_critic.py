@@ -156,7 +156,7 @@ def _checkpoint(tmp_path, embedder_id: str, dim: int, goal_conditioned: bool = T
             "learning_rate": 3e-4, "weight_decay": 1e-4, "batch_size": 8, "max_steps": 1,
             "goal_mixture": {"future": 0.35, "final": 0.2, "other_episode": 0.15, "outcome": 0.3},
             "goal_match_threshold": 0.95, "val_fraction": 0.2, "goal_conditioned": goal_conditioned,
-            "standardize_inputs": False,
+            "standardize_inputs": False, "train_episode_fraction": 1.0, "shuffle_outcomes": False,
             "precision": "32-true", "accelerator": "cpu", "seed": 0, "log_every_n_steps": 1,
             "val_every_n_steps": 1, "diagnostic_goals_per_transition": 1,
         }

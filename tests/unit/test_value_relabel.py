@@ -19,6 +19,7 @@ def make_cfg(**kw) -> TrainConfig:
         weight_decay=0.0, batch_size=64, max_steps=10,
         goal_mixture=GoalMixture(future=0.4, final=0.3, other_episode=0.2, outcome=0.1),
         goal_match_threshold=0.95, val_fraction=0.25, goal_conditioned=True, standardize_inputs=False, precision="32-true",
+        train_episode_fraction=1.0, shuffle_outcomes=False,
         accelerator="cpu", seed=0, log_every_n_steps=5, val_every_n_steps=5, diagnostic_goals_per_transition=2,
     )
     base.update(kw)

@@ -31,6 +31,7 @@ def test_critic_learns_outcome_probabilities_of_two_thoughts(tmp_path, standardi
         weight_decay=0.0, batch_size=128, max_steps=300,
         goal_mixture=GoalMixture(future=0.2, final=0.1, other_episode=0.2, outcome=0.5),
         goal_match_threshold=0.95, val_fraction=0.2, goal_conditioned=True, standardize_inputs=standardize,
+        train_episode_fraction=1.0, shuffle_outcomes=False,
         precision="32-true",
         accelerator="cpu", seed=0, log_every_n_steps=20, val_every_n_steps=100, diagnostic_goals_per_transition=2,
     )

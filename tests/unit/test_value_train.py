@@ -18,6 +18,7 @@ def make_cfg(**kw) -> TrainConfig:
         weight_decay=0.01, batch_size=64, max_steps=6,
         goal_mixture=GoalMixture(future=0.4, final=0.2, other_episode=0.2, outcome=0.2),
         goal_match_threshold=0.95, val_fraction=0.25, goal_conditioned=True, standardize_inputs=False,
+        train_episode_fraction=1.0, shuffle_outcomes=False,
         precision="32-true",
         accelerator="cpu", seed=0, log_every_n_steps=2, val_every_n_steps=3, diagnostic_goals_per_transition=2,
     )

@@ -445,10 +445,8 @@ class LLMPolicy:
     def estimate_value(self, ctx: DecisionContext) -> float:
         return self._ask("estimate_value", parse_value, lambda: 0.5, context=self._context(ctx))
 
-    def reflect(self, final_summary: str, outcome_text: str) -> str:
-        return self._ask(
-            "reflect", parse_reflection, lambda: "", final_summary=final_summary, outcome_text=outcome_text
-        )
+    def reflect(self, conduct: str, result: str) -> str:
+        return self._ask("reflect", parse_reflection, lambda: "", conduct=conduct, result=result)
 
 
 class Summarizer:

@@ -160,7 +160,7 @@ class MeteredPolicy:
     def estimate_value(self, ctx: DecisionContext) -> float:
         return self._call("estimate_value", lambda: self.inner.estimate_value(ctx), _context_text(ctx), lambda v: f"{v:.2f}")
 
-    def reflect(self, final_summary: str, outcome_text: str) -> str:
+    def reflect(self, conduct: str, result: str) -> str:
         return self._call(
-            "reflect", lambda: self.inner.reflect(final_summary, outcome_text), [final_summary, outcome_text], str
+            "reflect", lambda: self.inner.reflect(conduct, result), [conduct, result], str
         )

@@ -335,6 +335,10 @@ class LATS(Agent):
     simulation stops, or at a terminal state the environment's reward blended with it (the search
     reads the env reward); the value is backed up the path. The tree's depth is bounded by the
     budget; the root child visited most is acted on. At most two clones per simulation.
+
+    Every clone draws fresh randomness for everything hidden from the agent (counterparts, donor,
+    any chance in the environment; `reseed`), seeded from the episode, the decision and the clone's
+    number, so a simulation samples a possible future instead of replaying the real game's.
     """
 
     reads_env_reward = True
@@ -344,10 +348,41 @@ class LATS(Agent):
         if budget < 1:
             raise AgentConfigError(f"{name}: the search budget must be >= 1 simulation, got {budget}")
         self.budget = budget
+        self._episode_seed = 0
+        self._decisions = 0
+        self._clones = 0
+
+    def begin_episode(self, task_id: str, seed: int) -> None:
+        super().begin_episode(task_id, seed)
+        self._episode_seed = int(seed)
+        self._decisions = 0
+
+    def fresh_clone(self, env: Env, stats: dict[str, Any]) -> Env:
+        """A clone of `env` whose hidden randomness from here on is drawn anew."""
+        from pnlc.envs.base import EnvError, Reseedable
+
+        twin = env.clone()
+        stats["clones"] += 1
+        self._clones += 1
+        if not isinstance(twin, Reseedable):
+            raise AgentConfigError(
+                f"{self.name}: environment {env.name!r} cannot draw fresh randomness (no reseed()); LATS would "
+                "replay the real game's future on its clones"
+            )
+        seed = np.random.SeedSequence([self._episode_seed, self._decisions, self._clones]).generate_state(1)[0]
+        try:
+            twin.reseed(int(seed))
+        except EnvError as exc:
+            raise AgentConfigError(
+                f"{self.name}: {exc}; LATS needs counterparts whose randomness a clone can redraw"
+            ) from None
+        return twin
 
     def _decide(self, ctx: DecisionContext, env: Env, trace: _Trace) -> tuple[str, str]:
         stats = {"simulations": 0, "clones": 1, "env_reward_reads": 0, "nodes": 1}
-        root = _Node("", "", None, 0, env=env.clone(), ctx=ctx)
+        self._decisions += 1
+        self._clones = 0
+        root = _Node("", "", None, 0, env=env.clone(), ctx=ctx)  # never stepped: its children reseed
         for _ in range(self.budget):
             node, path = root, [root]
             while True:
@@ -400,8 +435,7 @@ class LATS(Agent):
     def _materialise(self, node: _Node, stats: dict[str, Any]) -> None:
         parent = node.parent
         assert parent is not None and parent.env is not None and parent.ctx is not None
-        env = parent.env.clone()
-        stats["clones"] += 1
+        env = self.fresh_clone(parent.env, stats)
         tr = env.step(node.action)
         node.env = env
         node.terminal = bool(tr.done)
@@ -431,8 +465,7 @@ class LATS(Agent):
             return node.value
         env, ctx, done = node.env, node.ctx, False
         if self.cfg.lats_depth:
-            env = node.env.clone()
-            stats["clones"] += 1
+            env = self.fresh_clone(node.env, stats)
             for _ in range(self.cfg.lats_depth):
                 thought = self.policy.propose_thought(ctx)
                 action = self.policy.act(ctx, thought)

@@ -71,8 +71,10 @@ class Policy(Protocol):
     def estimate_value(self, ctx: DecisionContext) -> float:
         """The policy's own estimate in [0, 1] of how well the task will end from here (LATS value)."""
 
-    def reflect(self, final_summary: str, outcome_text: str) -> str:
-        """A short lesson from a finished trial, carried to the next trial as a note (reflexion)."""
+    def reflect(self, conduct: str, result: str) -> str:
+        """A short lesson from a finished trial, carried to the next trial as a note (reflexion):
+        `conduct` is the policy's own moves and what it saw before its last one, `result` whether
+        the trial succeeded (never the hidden state a finished game reveals)."""
 
 
 @dataclass

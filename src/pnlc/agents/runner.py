@@ -8,7 +8,6 @@ its cost is the sum over all trials and reflections).
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -48,10 +47,20 @@ def trial_seed(seed: int, trial: int) -> int:
     return int(np.random.SeedSequence([seed, trial]).generate_state(1)[0])
 
 
-def outcome_text(outcome: Mapping[str, Any], metric: float) -> str:
-    """The finished trial's result as the policy is shown it when reflecting."""
-    facts = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in sorted(outcome.items()))
-    return f"Outcome: {facts or 'none recorded'}. Score: {metric:.2f}."
+def conduct_text(episode: Episode) -> str:
+    """What the policy is shown of a finished trial when reflecting: its own thoughts and actions,
+    and the state as it saw it before its last move. Never the episode's final summary or outcome
+    record, which reveal what the game hid (Avalon's roles, the donor's persona)."""
+    moves = [f"{i + 1}. Thought: {s.thought}\n   Action: {s.action}" for i, s in enumerate(episode.steps)]
+    seen = episode.steps[-1].state_summary if episode.steps else "(no move was made)"
+    return "Your moves, in order:\n" + "\n".join(moves or ["(none)"]) + f"\nBefore your last move: {seen}"
+
+
+def result_text(metric: float, scale: float) -> str:
+    """Whether the trial succeeded, as the policy is shown it when reflecting (its score only)."""
+    if metric >= scale:
+        return f"Result: success (score {metric:.2f} of {scale:.2f})."
+    return f"Result: failure (score {metric:.2f} of {scale:.2f})."
 
 
 def run_episode(
@@ -149,7 +158,7 @@ def run_task(env: Env, agent: Agent, task_id: str, seed: int, meta: EpisodeMeta)
         if last:
             break
         before = agent.policy.reading()
-        lesson = agent.policy.reflect(episode.final_summary, outcome_text(episode.outcome, episode.metric))
+        lesson = agent.policy.reflect(conduct_text(episode), result_text(episode.metric, agent.cfg.metric_scale))
         usage = usage + (agent.policy.reading() - before).as_usage()
         if lesson.strip():
             notes = notes + (lesson.strip(),)

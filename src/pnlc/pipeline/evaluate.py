@@ -46,7 +46,7 @@ def evaluate(
         raise ConfigError(f"method {method} reads no critic (it is not a key of evaluate.critics); drop --critic")
     env = make_env(params, env_name)
     policy = make_policy(params, env_name, "oracle" if method == "oracle" else "prior")
-    critic = load_critic(critic_path, make_embedder(params)) if critic_path is not None else None
+    critic = load_critic(critic_path, make_embedder(params), spec.transform) if spec is not None else None
     agent = make_agent(method, policy, critic, agent_config(params, env_name), loop=None if spec is None else spec.loop)
 
     meta = episode_meta(params, "oracle" if method == "oracle" else "prior")

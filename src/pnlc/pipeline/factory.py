@@ -122,9 +122,11 @@ def agent_config(params: Params, env_name: str) -> Any:
     )
 
 
-def load_critic(path: Path | None, embedder: Any) -> Any:
+def load_critic(path: Path | None, embedder: Any, transform: str) -> Any:
+    """The critic checkpoint in `path` answered through `transform` (evaluate.critics: none,
+    base_rate or inverted), or None without a path."""
     if path is None:
         return None
-    from pnlc.critic import Critic
+    from pnlc.critic.controls import load_critic as _load
 
-    return Critic.load(path, embedder)
+    return _load(path, embedder, transform)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -13,6 +14,15 @@ from pnlc.value.config import TrainConfig
 
 CHECKPOINT_FORMAT = "pnlc.value.critic/1"
 CHECKPOINT_NAME = "critic.ckpt"
+
+
+@dataclass(frozen=True)
+class BaseRates:
+    """The critic's training data at a glance: per outcome goal (in outcome_goal_texts order) the
+    share of training episodes in which it happened, and the mean success of those episodes."""
+
+    outcomes: tuple[float, ...]
+    success: float
 
 
 class CheckpointError(ValueError):
@@ -26,8 +36,10 @@ def save_checkpoint(
     embedder_id: str,
     dim: int,
     outcome_goal_texts: Sequence[str],
+    base_rates: "BaseRates | None" = None,
 ) -> None:
-    """Write plain dicts and CPU tensors with torch.save, atomically."""
+    """Write plain dicts and CPU tensors with torch.save, atomically; `base_rates` are the
+    training episodes' outcome rates (what the base-rate control answers)."""
     import torch
 
     payload = {
@@ -38,6 +50,8 @@ def save_checkpoint(
         "dim": int(dim),
         "outcome_goal_texts": [str(t) for t in outcome_goal_texts],
     }
+    if base_rates is not None:
+        payload["base_rates"] = {"outcomes": [float(r) for r in base_rates.outcomes], "success": float(base_rates.success)}
     with atomic_path(path, suffix=".ckpt") as tmp:
         torch.save(payload, tmp)
 
@@ -51,7 +65,8 @@ class ValueModel:
     """
 
     def __init__(self, state_dict: dict[str, Any], cfg: TrainConfig, embedder_id: str, dim: int,
-                 outcome_goal_texts: Sequence[str], device: str = "cpu") -> None:
+                 outcome_goal_texts: Sequence[str], device: str = "cpu",
+                 base_rates: BaseRates | None = None) -> None:
         import torch
 
         from pnlc.value.networks import TwinQ, ValueNet
@@ -60,6 +75,7 @@ class ValueModel:
         self.embedder_id = embedder_id
         self.dim = int(dim)
         self.outcome_goal_texts = tuple(outcome_goal_texts)
+        self.base_rates = base_rates  # None for checkpoints written before they were stored
         self.goal_conditioned = cfg.goal_conditioned
         self.device = torch.device(device)
         goal_dim = self.dim if self.goal_conditioned else 0
@@ -141,5 +157,11 @@ def load_critic(path: str | os.PathLike[str], expected_embedder_id: str | None =
             "retrain the critic on annotations made with this one."
         )
     # checkpoints from before input standardisation existed were trained on raw inputs
-    cfg = TrainConfig.from_dict({"standardize_inputs": False, **payload["config"]})
-    return ValueModel(payload["state_dict"], cfg, embedder_id, payload["dim"], payload["outcome_goal_texts"], device)
+    # ... and before the data controls existed, on all training episodes with their own outcomes
+    cfg = TrainConfig.from_dict(
+        {"standardize_inputs": False, "train_episode_fraction": 1.0, "shuffle_outcomes": False, **payload["config"]}
+    )
+    rates = payload.get("base_rates")
+    base_rates = None if rates is None else BaseRates(tuple(float(r) for r in rates["outcomes"]), float(rates["success"]))
+    return ValueModel(payload["state_dict"], cfg, embedder_id, payload["dim"], payload["outcome_goal_texts"], device,
+                      base_rates)

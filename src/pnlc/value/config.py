@@ -64,6 +64,10 @@ class TrainConfig:
     goal_conditioned:      False = scalar-critic ablation: Q(s, a) predicts the episode's success
     standardize_inputs:    centre and scale every embedding dimension by its mean and standard
                            deviation over the training texts before the networks (saved with them)
+    train_episode_fraction: share of the training episodes used (a seeded subset; the held-out
+                           episodes stay the same): 1.0 = all, smaller = a critic of less data
+    shuffle_outcomes:      negative control: permute the training episodes' outcome labels and
+                           success among them (seeded) before training; held-out labels stay true
     precision:             "32-true" or "bf16-mixed" (bf16 only pays on a GPU)
     accelerator:           "auto" (CUDA when present), "cpu", "cuda"/"gpu"
     seed:                  seeds initialisation, split, relabeling and diagnostics
@@ -86,6 +90,8 @@ class TrainConfig:
     val_fraction: float
     goal_conditioned: bool
     standardize_inputs: bool
+    train_episode_fraction: float
+    shuffle_outcomes: bool
     precision: str
     accelerator: str
     seed: int
@@ -113,6 +119,9 @@ class TrainConfig:
         _check(isinstance(self.goal_conditioned, bool), "goal_conditioned", self.goal_conditioned, "true or false")
         _check(isinstance(self.standardize_inputs, bool), "standardize_inputs", self.standardize_inputs,
                "true or false")
+        _check(0.0 < self.train_episode_fraction <= 1.0, "train_episode_fraction", self.train_episode_fraction,
+               "in (0, 1]")
+        _check(isinstance(self.shuffle_outcomes, bool), "shuffle_outcomes", self.shuffle_outcomes, "true or false")
         _check(self.precision in PRECISIONS, "precision", self.precision, f"one of {PRECISIONS}")
         _check(self.accelerator in ACCELERATORS, "accelerator", self.accelerator, f"one of {ACCELERATORS}")
         _check(isinstance(self.seed, int) and not isinstance(self.seed, bool), "seed", self.seed, "an int")

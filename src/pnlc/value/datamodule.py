@@ -9,6 +9,7 @@ import lightning as L
 import numpy as np
 
 from pnlc.value.config import TrainConfig
+from pnlc.value.controls import shuffle_outcomes, subsample_episodes
 from pnlc.value.data import TransitionData
 from pnlc.value.relabel import SplitTensors, check_mixture, relabeled_batch, split_tensors
 
@@ -103,7 +104,10 @@ class TransitionDataModule(L.LightningDataModule):
         super().__init__()
         self.data = data
         self.cfg = cfg
-        self.train_episodes, self.val_episodes = split_episodes(data.num_episodes, cfg.val_fraction, cfg.seed)
+        train, self.val_episodes = split_episodes(data.num_episodes, cfg.val_fraction, cfg.seed)
+        self.train_episodes = subsample_episodes(train, cfg.train_episode_fraction, cfg.seed)
+        if cfg.shuffle_outcomes:
+            self.data = shuffle_outcomes(data, self.train_episodes, cfg.seed)
         self.train_split: SplitTensors | None = None
         self.val_split: SplitTensors | None = None
 

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from pnlc.data.jsonl import atomic_write_text
-from pnlc.value.checkpoint import CHECKPOINT_NAME, save_checkpoint
+from pnlc.value.checkpoint import CHECKPOINT_NAME, BaseRates, save_checkpoint
 from pnlc.value.config import TrainConfig
+from pnlc.value.controls import outcome_base_rates
 from pnlc.value.data import TransitionData, input_statistics
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,9 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str])
     updates = trainer.global_step // OPTIMIZERS_PER_UPDATE
 
     state = {k: v for k, v in module.state_dict().items()}
-    save_checkpoint(out / CHECKPOINT_NAME, state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts)
+    outcome_rates, success_rate = outcome_base_rates(data, datamodule.train_episodes)
+    base_rates = BaseRates(tuple(float(r) for r in outcome_rates), success_rate)
+    save_checkpoint(out / CHECKPOINT_NAME, state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts, base_rates)
     model = ValueModel(state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts, device="cpu")
 
     train_rows = [(int(s), float(lv), float(lq)) for s, lv, lq in module.train_history]
@@ -112,6 +115,8 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str])
         **diagnostics,
         "embedder_id": data.embedder_id,
         "goal_conditioned": cfg.goal_conditioned,
+        "train_episode_fraction": cfg.train_episode_fraction,
+        "shuffle_outcomes": cfg.shuffle_outcomes,
     }
     _write_curves(out / CURVES_NAME, train_rows, val_rows)
     plot_loss_curves(out / LOSS_FIGURE_NAME, train_rows, val_rows)
