@@ -51,6 +51,26 @@ rule report_tables:
             caption="../report/critic_calibration.rst",
             category="Critic",
         ),
+        controls=report(
+            f"results/tables/controls_{BACKEND}.md",
+            caption="../report/controls_table.rst",
+            category="Does the critic matter?",
+        ),
+        controls_figure=report(
+            f"results/figures/controls_{BACKEND}.png",
+            caption="../report/controls_figure.rst",
+            category="Does the critic matter?",
+        ),
+        dose_table=report(
+            f"results/tables/critic_quality_vs_agent_{BACKEND}.md",
+            caption="../report/critic_quality_vs_agent_table.rst",
+            category="Does the critic matter?",
+        ),
+        dose_figure=report(
+            f"results/figures/critic_quality_vs_agent_{BACKEND}.png",
+            caption="../report/critic_quality_vs_agent.rst",
+            category="Does the critic matter?",
+        ),
         summary="results/summary.json",
         plot="results/plots/methods.csv",
     params:

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 DPI = 150
 SIM_TAG = "SIMULATED (backend sim), not the paper's numbers"
 _HIGHLIGHT = "#1f77b4"  # pnlc
+_CONTROL = "#aec7e8"  # pnlc with a null or weaker critic
 _BASE = "#9aa5b1"  # other methods
 _SEARCH = "#e6a23c"  # reads env reward
 _PRIVILEGED = "#6c757d"
@@ -49,6 +50,8 @@ def _color(summary: Mapping[str, Any], method: str) -> str:
         return _PRIVILEGED
     if method == "pnlc":
         return _HIGHLIGHT
+    if method.startswith("pnlc_"):
+        return _CONTROL
     if summary.get("reads_env_reward"):
         return _SEARCH
     return _BASE

@@ -25,8 +25,15 @@ _LABELS = {
     "best_of_n": "Best-of-n (critic selects)",
     "scalar_critic": "Scalar critic (no goals)",
     "pnlc": "PNLC",
+    "pnlc_const": "PNLC, base-rate critic (control)",
+    "pnlc_shuffled": "PNLC, shuffled-outcome critic (control)",
+    "pnlc_inverted": "PNLC, inverted critic (control)",
+    "pnlc_data10": "PNLC, critic of 10 % data",
+    "pnlc_data30": "PNLC, critic of 30 % data",
     "oracle": "Oracle (privileged)",
 }
+# PNLC with another critic (controls, less data) sits right after PNLC, in this order.
+_PNLC_VARIANTS = ("pnlc_const", "pnlc_shuffled", "pnlc_inverted", "pnlc_data10", "pnlc_data30")
 _LATS = re.compile(r"^lats_n(\d+)$")
 
 
@@ -46,6 +53,9 @@ def _rank(method: str) -> tuple[int, int, str]:
         return (METHOD_ORDER.index("lats_n5"), int(m.group(1)), method)
     if method in METHOD_ORDER:
         return (METHOD_ORDER.index(method), 0, method)
+    if method.startswith("pnlc_"):  # known variants in their order, others after them by name
+        known = _PNLC_VARIANTS.index(method) if method in _PNLC_VARIANTS else len(_PNLC_VARIANTS)
+        return (METHOD_ORDER.index("pnlc"), 1 + known, method)
     return (len(METHOD_ORDER), 0, method)
 
 

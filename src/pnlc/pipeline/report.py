@@ -76,6 +76,46 @@ def critic_documents(
     return critics, bounds
 
 
+def pnlc_loop_methods(params: Params) -> dict[str, Any]:
+    """The evaluated methods that run the PNLC loop, each with its CriticSpec (pnlc included)."""
+    critics = params.section("evaluate").critics
+    return {m: critics[m] for m in params.run.methods if m in critics and critics[m].loop == "pnlc"}
+
+
+def pooled_aucs(critic_docs: Mapping[Path, dict], seed: int) -> dict[tuple[str, str], float | None]:
+    """(env, variant) -> held-out pooled outcome AUC of critic seed `seed` (metrics.json paths
+    results/critic/{env}/{backend}/{variant}/seed{s}/metrics.json)."""
+    out = {}
+    for path, data in critic_docs.items():
+        env, _backend, variant, seed_dir = Path(path).parts[-5:-1]
+        if seed_dir == f"seed{seed}":
+            out[(env, variant)] = ((data.get("outcome_goals") or {}).get("pooled") or {}).get("auc")
+    return out
+
+
+def write_critic_matters(params: Params, metrics_list: Sequence[dict], critic_docs: Mapping[Path, dict],
+                         out_dir: Path) -> None:
+    """The controls table and figure (PNLC − null critics) and the dose-response table and figure."""
+    from pnlc.evaluation import controls, tables
+    from pnlc.pipeline.train import train_config
+
+    backend, simulated = params.backend, tables.is_simulated(metrics_list)
+    loops = pnlc_loop_methods(params)
+    seed = params.section("evaluate").critic_seed
+    others = [m for m in loops if m != controls.PNLC]
+    tables.write_table(controls.controls_table(metrics_list, others, name=f"controls_{backend}"), out_dir / "tables")
+    controls.plot_controls(metrics_list, others, out_dir / "figures" / f"controls_{backend}.png")
+    dosed = {}
+    for method, spec in loops.items():
+        cfg = train_config(params, spec.variant, seed)
+        if spec.transform == "none" and not cfg.shuffle_outcomes:
+            dosed[method] = (spec.variant, cfg.train_episode_fraction)
+    points = controls.dose_points(metrics_list, dosed, pooled_aucs(critic_docs, seed))
+    name = f"critic_quality_vs_agent_{backend}"
+    tables.write_table(controls.dose_response_table(points, simulated, name=name), out_dir / "tables")
+    controls.plot_dose_response(points, simulated, out_dir / "figures" / f"{name}.png")
+
+
 def report(
     params: Params,
     metrics_paths: Sequence[Path],
@@ -115,6 +155,7 @@ def report(
     tables.write_table(
         tables.critic_table(critics, bounds, backend == "sim", variant, name=f"critic_{backend}"), tdir
     )
+    write_critic_matters(params, metrics_list, critic_docs, out_dir)
     write_summary(summary_rows(metrics_list), out_dir / "summary.json", out_dir / "plots" / "methods.csv")
     for path in evals:
         path = Path(path)
