@@ -23,7 +23,7 @@ def shrink(params: dict) -> dict:
     quick = params["sizes"]["quick"]
     quick.update(train_episodes=40, shards=2, test_tasks=8, critic_max_steps=40,
                  methods=["react", "reflexion", "self_critique", "best_of_n", "scalar_critic",
-                          "lats_n5", "pnlc", "oracle"])
+                          "lats_n5", "pnlc", "pnlc_const", "pnlc_data10", "oracle"])
     params["train"]["critic"].update(batch_size=128, val_every_n_steps=20, log_every_n_steps=10)
     params["evaluate"]["bootstrap_samples"] = 200
     params["train"]["ceiling"]["rollouts"] = 2
@@ -66,12 +66,19 @@ def test_snakemake_runs_avalon_end_to_end(workdir):
         "results/tables/main_sim.md",
         "results/figures/metric_sim.png",
         "results/summary.json",
+        "results/tables/controls_sim.md",
+        "results/figures/controls_sim.png",
+        "results/tables/critic_quality_vs_agent_sim.csv",
+        "results/figures/critic_quality_vs_agent_sim.png",
     ):
         assert (workdir / path).exists(), path
     table = (workdir / "results/tables/main_sim.md").read_text()
     assert "simulated" in table.lower()
     critic_table = (workdir / "results/tables/critic_sim.md").read_text()
     assert "Good wins the game." in critic_table and "Ceiling AUC" in critic_table and "SIMULATED" in critic_table
+    controls = (workdir / "results/tables/controls_sim.md").read_text()
+    assert "PNLC, base-rate critic (control)" in controls and "PNLC − control" in controls
+    assert "PNLC, critic of 10 % data" in (workdir / "results/tables/critic_quality_vs_agent_sim.md").read_text()
     assert (workdir / "dvc.lock").exists()
 
 
