@@ -171,9 +171,10 @@ class React(Agent):
 
 
 class Reflexion(React):
-    """React within a trial; between trials the runner asks the policy for a lesson (ctx.notes).
+    """React within a trial; between trials the runner asks the policy for a lesson (ctx.notes),
+    showing it its own moves and whether the trial succeeded (runner.conduct_text, result_text).
 
-    It reads the task's outcome between trials, so it is marked as reading the environment reward.
+    It reads the task's score between trials, so it is marked as reading the environment reward.
     """
 
     reads_env_reward = True
