@@ -318,11 +318,13 @@ def test_controls_table_reads_pnlc_minus_each_control_from_the_run(tmp_path) -> 
     rng = np.random.default_rng(0)
     pnlc = (rng.random(120) < 0.7).astype(int).tolist()
     metrics = _metrics({"react": [0] * 120, "pnlc": pnlc, "pnlc_const": [0] * 120, "pnlc_shuffled": list(pnlc)})
-    table = controls_table([metrics], ["pnlc_const", "pnlc_shuffled"], name="controls_sim")
+    table = controls_table([metrics], ["pnlc_const", "pnlc_shuffled"], "controls_sim",
+                           {("avalon", "pnlc_shuffled"): 0.503})
     rows = {row[1]: row for row in table.rows}
     const, shuffled = rows["PNLC, base-rate critic (control)"], rows["PNLC, shuffled-outcome critic (control)"]
-    assert const[-1] == "PNLC better" and const[5].startswith(f"+{100 * np.mean(pnlc):.1f}")
-    assert shuffled[-1] == "no difference shown" and shuffled[5].startswith("+0.0")
+    assert const[-2] == "PNLC better" and const[5].startswith(f"+{100 * np.mean(pnlc):.1f}")
+    assert shuffled[-2] == "no difference shown" and shuffled[5].startswith("+0.0")
+    assert (const[-1], shuffled[-1]) == ("–", "0.503")
     assert any("PNLC beats 1 of 2 controls" in note for note in table.notes)
     plot_controls([metrics], ["pnlc_const", "pnlc_shuffled"], tmp_path / "controls.png")
     assert (tmp_path / "controls.png").read_bytes()[:4] == b"\x89PNG"

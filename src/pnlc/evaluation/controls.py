@@ -49,8 +49,15 @@ def _pnlc_vs(metrics: Mapping[str, Any], method: str) -> Mapping[str, Any] | Non
     return (metrics.get("pnlc_vs") or {}).get(method)
 
 
-def controls_table(metrics_list: Sequence[Mapping[str, Any]], controls: Sequence[str], name: str) -> Table:
-    """Rows = (env, control, metric): PNLC, the control, and PNLC − control with its paired interval.
+def controls_table(
+    metrics_list: Sequence[Mapping[str, Any]],
+    controls: Sequence[str],
+    name: str,
+    critic_auc: Mapping[tuple[str, str], float | None],
+) -> Table:
+    """Rows = (env, control, metric): PNLC, the control, and PNLC − control with its paired interval,
+    and the held-out pooled AUC of the control's trained critic (critic_auc: (env, method) -> AUC;
+    absent for transformed critics, whose answers are not the trained critic's).
 
     The notes say, per environment and primary metric, which controls PNLC beats: read from the run.
     """
@@ -76,6 +83,7 @@ def controls_table(metrics_list: Sequence[Mapping[str, Any]], controls: Sequence
                     format_interval(ours, spec.decimals), format_interval(theirs, spec.decimals),
                     format_interval(diff, spec.decimals, signed=True),
                     str(diff["n"]) if diff else MISSING, verdict(diff) if diff else MISSING,
+                    format_number(critic_auc.get((env, control)), 3),
                 ))
                 if spec is primary and diff:
                     text = f"{method_label(control)} {format_interval(diff, spec.decimals, signed=True)}"
@@ -89,7 +97,8 @@ def controls_table(metrics_list: Sequence[Mapping[str, Any]], controls: Sequence
         "training episodes, whatever the state), shuffled (trained by the same code on outcomes permuted among "
         "the training episodes), inverted (1 - p), and critics trained on a share of the episodes.",
         "PNLC − control: mean over (task, seed) pairs with a percentile bootstrap interval; 'PNLC better' = "
-        "the whole interval above zero.",
+        "the whole interval above zero. Control critic AUC: held-out pooled outcome AUC of the trained critic the "
+        "control reads (– for base-rate and inverted answers).",
         *findings,
     ]
     if simulated:
@@ -97,8 +106,9 @@ def controls_table(metrics_list: Sequence[Mapping[str, Any]], controls: Sequence
     title = "Does the critic matter? PNLC against the same loop with null critics"
     if simulated:
         title += " (SIMULATED)"
-    columns = ("Env", "Control", "Metric", "PNLC", "Control", "PNLC − control [CI]", "Pairs", "Reading")
-    return Table(name, title, columns, tuple(rows), tuple(notes), align="lllrrrrl")
+    columns = ("Env", "Control", "Metric", "PNLC", "Control", "PNLC − control [CI]", "Pairs", "Reading",
+               "Control critic AUC")
+    return Table(name, title, columns, tuple(rows), tuple(notes), align="lllrrrrlr")
 
 
 def plot_controls(metrics_list: Sequence[Mapping[str, Any]], controls: Sequence[str], path: str | os.PathLike[str]) -> None:

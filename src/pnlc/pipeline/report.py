@@ -103,14 +103,19 @@ def write_critic_matters(params: Params, metrics_list: Sequence[dict], critic_do
     loops = pnlc_loop_methods(params)
     seed = params.section("evaluate").critic_seed
     others = [m for m in loops if m != controls.PNLC]
-    tables.write_table(controls.controls_table(metrics_list, others, name=f"controls_{backend}"), out_dir / "tables")
+    aucs = pooled_aucs(critic_docs, seed)
+    envs = {env for env, _variant in aucs}
+    control_aucs = {(env, m): aucs.get((env, loops[m].variant)) for env in envs for m in others
+                    if loops[m].transform == "none"}
+    tables.write_table(controls.controls_table(metrics_list, others, f"controls_{backend}", control_aucs),
+                       out_dir / "tables")
     controls.plot_controls(metrics_list, others, out_dir / "figures" / f"controls_{backend}.png")
     dosed = {}
     for method, spec in loops.items():
         cfg = train_config(params, spec.variant, seed)
         if spec.transform == "none" and not cfg.shuffle_outcomes:
             dosed[method] = (spec.variant, cfg.train_episode_fraction)
-    points = controls.dose_points(metrics_list, dosed, pooled_aucs(critic_docs, seed))
+    points = controls.dose_points(metrics_list, dosed, aucs)
     name = f"critic_quality_vs_agent_{backend}"
     tables.write_table(controls.dose_response_table(points, simulated, name=name), out_dir / "tables")
     controls.plot_dose_response(points, simulated, out_dir / "figures" / f"{name}.png")
