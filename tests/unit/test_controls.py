@@ -63,6 +63,8 @@ def test_base_rate_critic_answers_the_training_rates_whatever_the_state(tmp_path
     assert np.allclose(b, [RATES[::-1]])
     # a goal text the checkpoint never saw reads the rate of its nearest outcome sentence
     assert critic.score("s", ["t"], ["Evil wins the game!"])[0, 0] == pytest.approx(0.7)
+    with pytest.raises(CriticError, match="at least one thought"):
+        critic.score("s", [], list(OUTCOMES))
 
 
 def test_base_rate_scalar_critic_answers_the_mean_success(tmp_path, embedder) -> None:

@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -37,7 +38,10 @@ class InvertedCritic(Critic):
 
 
 class BaseRateCritic(Critic):
-    """Answers every goal with its base rate in the critic's training episodes (state-independent)."""
+    """Answers every goal with its base rate in the critic's training episodes (state-independent).
+
+    It embeds no state and no thought (they cannot change its answer), only a goal text that is not
+    one of the outcome sentences, to find the outcome nearest to it."""
 
     def __init__(self, model: ValueModel, embedder: "Embedder") -> None:
         super().__init__(model, embedder)
@@ -54,26 +58,41 @@ class BaseRateCritic(Critic):
                 f"outcome goals and {len(rates.outcomes)} rates; retrain the critic"
             )
         self.outcome_goal_texts = texts
-        self.outcome_rates = np.asarray(rates.outcomes, dtype=np.float64)
         self.success_rate = float(rates.success)
+        self._rate = {t: float(r) for t, r in zip(texts, rates.outcomes)}
         self._outcome_emb: np.ndarray | None = None
 
-    def _outcome_embeddings(self) -> np.ndarray:
-        if self._outcome_emb is None:
-            emb = np.asarray(self.embedder.embed(list(self.outcome_goal_texts)), dtype=np.float64)
-            self._outcome_emb = emb / np.linalg.norm(emb, axis=1, keepdims=True).clip(min=1e-12)
-        return self._outcome_emb
+    def _unit(self, texts: Sequence[str]) -> np.ndarray:
+        emb = np.asarray(self.embedder.embed(list(texts)), dtype=np.float64)
+        return emb / np.linalg.norm(emb, axis=1, keepdims=True).clip(min=1e-12)
 
-    def nearest_outcome(self, goal_emb: np.ndarray) -> np.ndarray:
-        """Index of the outcome goal nearest (cosine) to each goal embedding row."""
-        g = np.asarray(goal_emb, dtype=np.float64)
-        g = g / np.linalg.norm(g, axis=1, keepdims=True).clip(min=1e-12)
-        return np.argmax(g @ self._outcome_embeddings().T, axis=1)
+    def goal_rates(self, goals: Sequence[str]) -> np.ndarray:
+        """The base rate of each goal: its own as an outcome sentence, else its nearest outcome's."""
+        unknown = [g for g in dict.fromkeys(goals) if g not in self._rate]
+        if unknown:
+            if self._outcome_emb is None:
+                self._outcome_emb = self._unit(self.outcome_goal_texts)
+            nearest = np.argmax(self._unit(unknown) @ self._outcome_emb.T, axis=1)
+            for goal, k in zip(unknown, nearest):
+                self._rate[goal] = self._rate[self.outcome_goal_texts[int(k)]]
+                log.info("base-rate critic: goal %r reads the rate of %r", goal, self.outcome_goal_texts[int(k)])
+        return np.array([self._rate[g] for g in goals], dtype=np.float64)
 
-    def _forward(self, state: np.ndarray, thought: np.ndarray, goal: np.ndarray) -> np.ndarray:
-        if not self.goal_conditioned:
-            return np.full(state.shape[0], self.success_rate)
-        return self.outcome_rates[self.nearest_outcome(goal)]
+    def score(self, state_summary: str, thoughts: Sequence[str], goals: Sequence[str]) -> np.ndarray:
+        if not self.goal_conditioned or not thoughts or not goals:
+            return super().score(state_summary, thoughts, goals)  # raises the trained critic's error
+        start = time.perf_counter()
+        probs = np.tile(self.goal_rates(goals), (len(thoughts), 1))
+        self._clock(start)
+        return probs
+
+    def score_scalar(self, state_summary: str, thoughts: Sequence[str]) -> np.ndarray:
+        if self.goal_conditioned or not thoughts:
+            return super().score_scalar(state_summary, thoughts)  # raises the trained critic's error
+        start = time.perf_counter()
+        probs = np.full(len(thoughts), self.success_rate)
+        self._clock(start)
+        return probs
 
 
 def load_critic(path: str | Path, embedder: "Embedder", transform: str) -> Critic:
