@@ -1,12 +1,18 @@
 """An LLM-backed policy can take any non-agent Avalon seat and plays only from that seat's view."""
 
+from pathlib import Path
+
 from pnlc.agents.llm_policy import LLMPolicy, LLMPolicyConfig
 from pnlc.agents.seat import PolicySeat
-from pnlc.agents.sim.avalon import make_sim_policy
+from pnlc.agents.sim.avalon import PARAMS_TYPE, make_sim_policy
 from pnlc.agents.runner import play_policy
+from pnlc.config import build, load_params
 from pnlc.envs.avalon import make_env
 from pnlc.envs.avalon.config import AvalonConfig
 from pnlc.llm.base import Completion, Request
+
+REPO_PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
+KNOBS = build(PARAMS_TYPE, load_params(REPO_PARAMS).raw["agents"]["sim"]["avalon"], "agents.sim.avalon")
 
 
 class RecordingLLM:
@@ -36,7 +42,7 @@ def test_llm_policy_plays_a_servant_seat_without_seeing_evil_roles():
     llm = RecordingLLM()
     seat = PolicySeat(LLMPolicy(llm, "avalon", LLMPolicyConfig(temperature=0.7, max_tokens=64, history_turns=4)), "avalon")
     env = make_env(cfg, seat_players={2: seat})
-    play_policy(env, make_sim_policy(cfg, "prior"), "test-00001", 3)
+    play_policy(env, make_sim_policy(cfg, "prior", KNOBS), "test-00001", 3)
     assert env.outcome()["winner"] in ("good", "evil")
     assert llm.prompts, "the seat was never asked to act"
     roles = env.outcome()["roles"]

@@ -8,13 +8,17 @@ from pathlib import Path
 import pytest
 
 from pnlc.agents.roles import DecisionContext
-from pnlc.agents.sim.avalon import make_sim_policy
+from pnlc.agents.sim.avalon import PARAMS_TYPE, make_sim_policy
+from pnlc.config import build, load_params
 from pnlc.data.jsonl import dumps
 from pnlc.envs.avalon import OUTCOME_GOALS, AvalonConfig, AvalonEnv, make_env, parse_action
 from pnlc.envs.avalon.bots import ServantBot
 from pnlc.envs.avalon.game import Game
 from pnlc.envs.avalon.rules import Setup
 from pnlc.envs.base import Env, EnvError
+
+REPO_PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
+KNOBS = build(PARAMS_TYPE, load_params(REPO_PARAMS).raw["agents"]["sim"]["avalon"], "agents.sim.avalon")
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "avalon"
 
@@ -28,7 +32,7 @@ def config(**kw) -> AvalonConfig:
 
 def episode(env: AvalonEnv, kind: str, task: str, seed: int) -> dict:
     """Play one game with a simulated policy; return everything that was seen and done."""
-    policy = make_sim_policy(env.cfg, kind)
+    policy = make_sim_policy(env.cfg, kind, KNOBS)
     policy.begin_episode(task, seed)
     obs = env.reset(task, seed)
     steps = []
@@ -94,7 +98,7 @@ def test_servant_never_sees_an_evil_role() -> None:
         env = make_env(config(agent_role="Servant"))
         obs = env.reset(f"train-{seed:05d}", seed)
         evil = [s + 1 for s in env.game.evil]
-        policy = make_sim_policy(env.cfg, "prior")
+        policy = make_sim_policy(env.cfg, "prior", KNOBS)
         policy.begin_episode("t", seed)
         while True:
             assert obs.view["known_evil"] == [] and "roles" not in obs.view
@@ -336,7 +340,7 @@ def test_external_player_cannot_take_the_agents_seat() -> None:
 
 def test_assassin_agent_names_merlin() -> None:
     env = make_env(config(agent_role="Assassin"))
-    policy = make_sim_policy(env.cfg, "prior")
+    policy = make_sim_policy(env.cfg, "prior", KNOBS)
     for seed in range(40):
         policy.begin_episode("t", seed)
         obs = env.reset(f"train-{seed:05d}", seed)
