@@ -208,7 +208,7 @@ def _pick(rng: np.random.Generator, pool: Sequence[str], k: int, exclude: Sequen
 def _type_distractor(rng, taken, cat, t_idx, brand, attrs, options, target) -> Product:
     """Another type of the same category, with the target's attributes in its features but no title
     noun in common with the target (so buying it gets type factor 0)."""
-    target_nouns = title_nouns(target.title)
+    target_nouns = set(title_nouns(target.title))
     others = [t for i, t in enumerate(cat.types) if i != t_idx]
     order = rng.permutation(len(others))
     heads = [a for a in cat.attributes if a not in attrs]
@@ -216,7 +216,7 @@ def _type_distractor(rng, taken, cat, t_idx, brand, attrs, options, target) -> P
         other = others[int(j)]
         for head in heads:
             words = title_nouns(f"{brand} {head} {other.noun} {other.tail}")
-            if not words & target_nouns:
+            if not set(words) & target_nouns:
                 d_price = (_price(rng, *other.price),)
                 return _make_product(rng, taken, cat, other, brand, head, attrs, options, d_price)
     other = others[int(order[0])]
