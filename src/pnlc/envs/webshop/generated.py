@@ -5,12 +5,16 @@ types each, per-category attribute vocabularies and option groups, and prices. P
 families of four: a *target* product that has an instruction (the goals are built from it exactly
 like the original's synthetic goals) and three near-duplicate distractors chosen from
 
-- `attribute`: same type and headline, but one requested attribute is replaced (visible only in
-  the features and description, so inspecting them matters);
+- `attribute`: same type and headline, but every requested attribute other than the headline is
+  replaced (visible only in the features and description, so inspecting them matters);
 - `price`: identical, but priced above any ceiling the goal can have;
 - `option`: identical, but none of the target's values for its first option group;
-- `type`: another product type of the same category whose features mention the requested
-  attributes (it ranks well in search but shares no title noun, so buying it scores 0).
+- `type`: another product type of the same category with the same headline attribute in its title
+  and the requested attributes in its features: it ranks well in search, and buying it shares only
+  the attribute words of the title (a low title overlap: type factor 0.1 or 0.5), as products of
+  other types that share descriptive words do in the real catalogue.
+
+A goal requests two to four attributes, of which only the first is written in the target's title.
 
 Generation uses a fixed seed (`GENERATED_CATALOGUE_SEED`): the same `n_products` always gives the
 same catalogue, byte for byte. Goal sampling uses the configuration's seed, not this one.
@@ -24,7 +28,6 @@ from typing import Sequence
 import numpy as np
 
 from pnlc.envs.webshop.catalogue import CatalogueData, Product, RawGoal, frozen_price, synthetic_goals
-from pnlc.envs.webshop.reward import title_nouns
 
 GENERATED_CATALOGUE_SEED = 20250518
 FAMILY_KINDS = ("attribute", "price", "option", "type")
@@ -205,22 +208,12 @@ def _pick(rng: np.random.Generator, pool: Sequence[str], k: int, exclude: Sequen
     return [cands[int(i)] for i in idx]
 
 
-def _type_distractor(rng, taken, cat, t_idx, brand, attrs, options, target) -> Product:
-    """Another type of the same category, with the target's attributes in its features but no title
-    noun in common with the target (so buying it gets type factor 0)."""
-    target_nouns = set(title_nouns(target.title))
+def _type_distractor(rng, taken, cat, t_idx, brand, requested, attrs, options) -> Product:
+    """Another type of the same category, titled with the target's headline attribute and listing
+    the target's attributes in its features (see the module doc)."""
     others = [t for i, t in enumerate(cat.types) if i != t_idx]
-    order = rng.permutation(len(others))
-    heads = [a for a in cat.attributes if a not in attrs]
-    for j in order:
-        other = others[int(j)]
-        for head in heads:
-            words = title_nouns(f"{brand} {head} {other.noun} {other.tail}")
-            if not set(words) & target_nouns:
-                d_price = (_price(rng, *other.price),)
-                return _make_product(rng, taken, cat, other, brand, head, attrs, options, d_price)
-    other = others[int(order[0])]
-    return _make_product(rng, taken, cat, other, brand, heads[0], attrs, options, (_price(rng, *other.price),))
+    other = others[int(rng.integers(len(others)))]
+    return _make_product(rng, taken, cat, other, brand, requested[0], attrs, options, (_price(rng, *other.price),))
 
 
 def generate(n_products: int, seed: int, max_goals_per_product: int) -> CatalogueData:
@@ -236,7 +229,7 @@ def generate(n_products: int, seed: int, max_goals_per_product: int) -> Catalogu
         t_idx = int(rng.integers(len(cat.types)))
         ptype = cat.types[t_idx]
         brands = _pick(rng, BRANDS, 4)
-        n_req = 2 + int(rng.random() < 0.4)
+        n_req = 2 + int(rng.integers(0, 3))
         requested = _pick(rng, cat.attributes, n_req)
         extra = _pick(rng, cat.attributes, 1, exclude=requested)
         attrs = requested + extra
@@ -261,8 +254,8 @@ def generate(n_products: int, seed: int, max_goals_per_product: int) -> Catalogu
             if len(products) >= n_products:
                 break
             if kind == "attribute":
-                swap = _pick(rng, cat.attributes, 1, exclude=attrs)
-                d_attrs = [requested[0]] + swap + requested[2:] + extra
+                swap = _pick(rng, cat.attributes, len(requested) - 1, exclude=attrs)
+                d_attrs = [requested[0]] + swap + extra
                 p = _make_product(rng, taken, cat, ptype, brand, requested[0], d_attrs, options, pricing)
             elif kind == "price":
                 high = round(max(pricing) + float(rng.uniform(45, 90)), 2)
@@ -278,7 +271,7 @@ def generate(n_products: int, seed: int, max_goals_per_product: int) -> Catalogu
                     del d_opts[first]
                 p = _make_product(rng, taken, cat, ptype, brand, requested[0], attrs, d_opts, pricing)
             else:
-                p = _type_distractor(rng, taken, cat, t_idx, brand, attrs, options, target)
+                p = _type_distractor(rng, taken, cat, t_idx, brand, requested, attrs, options)
             products.append(p)
         family += 1
     return CatalogueData(tuple(products), tuple(raw_goals), "generated", {"n_families": family})
