@@ -141,7 +141,8 @@ def test_an_informative_critic_raises_the_score_with_thoughts_from_the_same_repe
                 break
         pnlc.append(env.metric())
     assert changed > 0
-    assert np.mean(pnlc) > np.mean(react) + 0.05
+    diff = np.array(pnlc) - np.array(react)  # paired: same tasks and seeds
+    assert diff.mean() > 0 and (diff > 0).sum() > (diff < 0).sum()
 
 
 def test_revise_draws_from_the_moves_propose_draws_from():
@@ -157,8 +158,9 @@ def test_revise_draws_from_the_moves_propose_draws_from():
         render_value([], ["Some requested options are missing from the purchase."], [0.9]))][0]
     revised = {repertoire.move_of(prior.revise(ctx, "Buy this item now.", warning, {"Buy this item now."}))
                for _ in range(50)}
-    assert revised <= proposed <= set(repertoire.PAGE_MOVES["item"])
-    assert revised <= player.ADDRESSES["options"] | {None}
+    available = set(prior.choices(ctx, np.random.default_rng(0)))  # one list of moves for both roles
+    assert proposed <= available and revised <= available <= set(repertoire.PAGE_MOVES["item"])
+    assert revised == {"select"} == available & player.ADDRESSES["options"]
 
 
 def test_act_follows_the_thought_it_is_given():
