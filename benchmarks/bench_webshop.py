@@ -1,11 +1,12 @@
 """WebShop speed and prior quality.
 
-    python benchmarks/bench_webshop.py [--data ../shared/data/webshop] [--seeds 3]
+    python benchmarks/bench_webshop.py [--data ../shared/data/webshop] [--seeds 3] [--products 200]
 
-Reports, for the generated catalogue and (when present) the real 1k-product catalogue: BM25 search
+Reports, for the generated catalogue and (when present) the real 1k-product catalogue, side by side: BM25 search
 latency p50 over 500 queries (the goals' instructions), episodes per second of the simulated prior
-shopper, and its score (mean reward x 100) and success rate on the 100 test goals. The last line
-holds the real-catalogue figures (the generated ones when the real data is absent).
+shopper (knobs from params.yaml), and its score (mean reward x 100) and success rate on the 100
+test goals. The last line holds both prior scores and their gap, then the real-catalogue figures
+(only the generated ones when the real data is absent).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from pnlc.agents.runner import play_policy
-from pnlc.agents.sim.webshop import make_sim_policy
+from pnlc.agents.sim import webshop as sim_webshop
+from pnlc.config import build, load_params
 from pnlc.envs.webshop import WebShopConfig, load_catalogue, make_env
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "webshop"
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "webshop"
 
 
 def _play_episode(env, policy, task_id, seed):
@@ -29,8 +32,8 @@ def _play_episode(env, policy, task_id, seed):
     return env.metric()
 
 
-def bench(catalogue: str, seeds: int) -> dict[str, float]:
-    cfg = WebShopConfig(catalogue=catalogue, n_generated_products=1000, n_test_goals=100, max_steps=15, seed=0,
+def bench(catalogue: str, seeds: int, n_generated: int) -> dict[str, float]:
+    cfg = WebShopConfig(catalogue=catalogue, n_generated_products=n_generated, n_test_goals=100, max_steps=15, seed=0,
                         max_goals_per_product=10, human_instructions=True, bm25_k1=0.9, bm25_b=0.4)
     t0 = time.perf_counter()
     cat = load_catalogue(cfg)
@@ -43,7 +46,9 @@ def bench(catalogue: str, seeds: int) -> dict[str, float]:
         t = time.perf_counter()
         cat.search(q)
         times.append(time.perf_counter() - t)
-    env, prior = make_env(cfg), make_sim_policy(cfg, "prior")
+    raw = load_params(ROOT / "params.yaml").raw["agents"]["sim"]["webshop"]
+    knobs = build(sim_webshop.PARAMS_TYPE, raw, "agents.sim.webshop")
+    env, prior = make_env(cfg), sim_webshop.make_sim_policy(cfg, "prior", knobs)
     rewards = []
     t = time.perf_counter()
     for s in range(seeds):
@@ -68,16 +73,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--products", type=int, default=200, help="generated catalogue size (params.yaml default)")
     args = ap.parse_args()
-    gen = bench("generated", args.seeds)
-    print(f"generated catalogue (build {gen['build_s']:.2f}s): {_line(gen)}")
+    gen = bench("generated", args.seeds, args.products)
+    print(f"generated catalogue, {args.products} products (build {gen['build_s']:.2f}s): {_line(gen)}")
     if (args.data / "products_1000.json").exists():
-        real = bench(str(args.data), args.seeds)
+        real = bench(str(args.data), args.seeds, args.products)
         print(f"real catalogue {args.data} (build {real['build_s']:.2f}s): {_line(real)}")
-        print(_line(real))
+        gap = gen["prior_score"] - real["prior_score"]
+        print(f"generated_prior_score={gen['prior_score']:.1f} real_prior_score={real['prior_score']:.1f} "
+              f"score_gap={gap:+.1f} {_line(real)}")
     else:
         print(f"real catalogue not found at {args.data}; last line reports the generated catalogue")
-        print(_line(gen))
+        print(f"generated_prior_score={gen['prior_score']:.1f} {_line(gen)}")
 
 
 if __name__ == "__main__":

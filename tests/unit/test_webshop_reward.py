@@ -129,5 +129,24 @@ def test_type_factor_multiplies_the_score():
 
 
 def test_noun_rule_is_deterministic_and_drops_function_words_units_and_numbers():
-    assert title_nouns("Acme 3-Pack Protein Bar for Men, 12 oz (Pack of 2)") == {"acme", "pack", "protein", "bar", "men"}
-    assert title_nouns("Men's Running Shoes") == {"men", "running", "shoes"}
+    assert title_nouns("Acme 3-Pack Protein Bar for Men, 12 oz (Pack of 2)") == [
+        "acme", "pack", "protein", "bar", "men", "pack"]
+    assert title_nouns("Men's Running Shoes") == ["men", "running", "shoes"]
+
+
+def test_repeated_goal_nouns_count_in_the_denominator():
+    # goal nouns: soap, bar, soap, bar, gift (5 with repeats, 3 distinct); the purchase shares soap, bar
+    tm = type_factor("Soap Bar", "soap", CAT2, "Soap Bar Soap Bar Gift", "other", CAT)
+    assert tm.title_score == pytest.approx(2 / 5)
+    # a noun repeated only in the purchased title adds nothing
+    assert type_factor("Gift Gift Gift Box", "x", CAT2, "Gift Box", "y", CAT).title_score == pytest.approx(1.0)
+    # repeats can push a purchase below the 0.2 threshold that distinct nouns would clear
+    tm = type_factor("Lamp Shade", "x", CAT2, "Lamp Stand Stand Stand Stand Stand Stand", "y", CAT)
+    assert tm.title_score == pytest.approx(1 / 7) and tm.factor == 0.5
+
+
+def test_one_letter_nouns_are_kept_except_function_words_and_units():
+    assert title_nouns("Men's T-Shirt, 2 x 3 in") == ["men", "t", "shirt"]
+    assert title_nouns("A Shirt I Like") == ["shirt", "like"]
+    # "T-Shirt" and "T Shirts" share the noun "t" (spaCy keeps "T"; surface forms, so shirt != shirts)
+    assert type_factor("Acme T Shirts", "x", CAT2, "Zeta T-Shirt", "y", CAT).title_score == pytest.approx(1 / 3)

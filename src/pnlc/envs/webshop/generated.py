@@ -1,16 +1,28 @@
 """The embedded default catalogue: a deterministic WebShop-style shop that needs no download.
 
-Five categories as in the original (beauty, electronics, fashion, garden, grocery), five product
-types each, per-category attribute vocabularies and option groups, and prices. Products come in
+Five categories as in the original (beauty, electronics, fashion, garden, grocery), ten product
+types each (pairs share title words, as neighbouring types do in the real catalogue), per-category
+attribute vocabularies and option groups, and prices. Products come in
 families of four: a *target* product that has an instruction (the goals are built from it exactly
 like the original's synthetic goals) and three near-duplicate distractors chosen from
 
-- `attribute`: same type and headline, but one requested attribute is replaced (visible only in
-  the features and description, so inspecting them matters);
-- `price`: identical, but priced above any ceiling the goal can have;
-- `option`: identical, but none of the target's values for its first option group;
-- `type`: another product type of the same category whose features mention the requested
-  attributes (it ranks well in search but shares no title noun, so buying it scores 0).
+- `attribute`: same type and headline, but every requested attribute other than the headline is
+  replaced (visible only in the features and description, so inspecting them matters);
+- `price`: priced above any ceiling the goal can have;
+- `option`: none of the target's values for its first option group;
+- `type`: another product type of the same category with the same headline attribute in its title
+  and the requested attributes in its features: it ranks well in search, and buying it shares only
+  the attribute words of the title (a low title overlap: type factor 0.1 or 0.5), as products of
+  other types that share descriptive words do in the real catalogue.
+
+A goal requests two to four attributes. The target's title advertises the first of them in half of
+the families and an attribute nobody asked for in the other half, while the distractors advertise
+the first requested one: as in the real catalogue, the product asked for is not always the one whose
+title reads closest to the request.
+Distractors are other brands' products: besides the headline attribute they list attributes of
+their own (`attribute`: none of the other requested ones; `price`, `option`: drawn at random from
+the category's vocabulary; `type`: the target's), and every distractor other than `option` offers
+option values of its own, drawn from the category's pools.
 
 Generation uses a fixed seed (`GENERATED_CATALOGUE_SEED`): the same `n_products` always gives the
 same catalogue, byte for byte. Goal sampling uses the configuration's seed, not this one.
@@ -24,7 +36,6 @@ from typing import Sequence
 import numpy as np
 
 from pnlc.envs.webshop.catalogue import CatalogueData, Product, RawGoal, frozen_price, synthetic_goals
-from pnlc.envs.webshop.reward import title_nouns
 
 GENERATED_CATALOGUE_SEED = 20250518
 FAMILY_KINDS = ("attribute", "price", "option", "type")
@@ -60,12 +71,19 @@ CATEGORIES: tuple[Category, ...] = (
             _t("Lipstick", "lipstick", "Beauty & Personal Care › Makeup › Lips › Lipstick", 5, 30, "Matte Lip Color Makeup"),
             _t("Body Wash", "body wash", "Beauty & Personal Care › Personal Care › Bath & Bathing › Body Washes", 5, 28, "Shower Gel Cleanser"),
             _t("Deodorant", "deodorant", "Beauty & Personal Care › Personal Care › Deodorants & Antiperspirants", 4, 22, "Stick Underarm Protection"),
+            _t("Hair Conditioner", "hair conditioner", "Beauty & Personal Care › Hair Care › Shampoo & Conditioner › Conditioners", 6, 36, "for Daily Hair Care"),
+            _t("Dry Shampoo", "dry shampoo", "Beauty & Personal Care › Hair Care › Shampoo & Conditioner › Dry Shampoos", 5, 25, "Spray for Oily Hair"),
+            _t("Face Serum", "face serum", "Beauty & Personal Care › Skin Care › Face › Serums", 10, 55, "Skin Care for Women and Men"),
+            _t("Lip Balm", "lip balm", "Beauty & Personal Care › Skin Care › Lip Care › Balms", 3, 18, "Moisturizing Lip Care Stick"),
+            _t("Body Lotion", "body lotion", "Beauty & Personal Care › Skin Care › Body › Lotions", 5, 30, "Moisturizer Cream for Dry Skin"),
         ),
         ("paraben free", "sulfate free", "cruelty free", "long lasting", "sensitive skin", "natural ingredients",
          "travel size", "dry skin", "fragrance free", "tea tree", "hyaluronic acid", "oil free", "anti aging",
          "vitamin c", "hair growth", "argan oil"),
-        (("scent", ("lavender", "citrus", "unscented", "rose", "coconut", "vanilla", "eucalyptus")),
-         ("size", ("2 ounce", "4 ounce", "8 ounce", "16 ounce", "3 pack", "6 pack"))),
+        (("scent", ("lavender", "citrus", "unscented", "rose", "coconut", "vanilla", "eucalyptus", "peppermint", "sandalwood",
+                    "jasmine", "green tea", "cucumber melon")),
+         ("size", ("2 ounce", "4 ounce", "8 ounce", "16 ounce", "3 pack", "6 pack", "1 ounce", "12 ounce", "32 ounce",
+                  "2 pack", "travel size"))),
     ),
     Category(
         "electronics",
@@ -75,12 +93,18 @@ CATEGORIES: tuple[Category, ...] = (
             _t("HDMI Cable", "hdmi cable", "Electronics › Television & Video › Accessories › Cables › HDMI Cables", 6, 35, "Cord for TV Monitor"),
             _t("Watch Band", "watch band", "Electronics › Wearable Technology › Accessories › Bands", 7, 30, "Replacement Strap Wristband"),
             _t("Phone Case", "phone case", "Electronics › Cell Phones & Accessories › Cases & Covers", 8, 40, "Protective Shockproof Cover"),
+            _t("Charging Cable", "charging cable", "Electronics › Cell Phones & Accessories › Cables › Charging Cables", 5, 25, "Cord for Phone Charger"),
+            _t("Wireless Earbuds", "wireless earbuds", "Electronics › Headphones & Earbuds › Earbud Headphones", 15, 120, "In Ear Headphones with Mic"),
+            _t("Tablet Case", "tablet case", "Electronics › Computers & Accessories › Tablet Accessories › Cases", 10, 45, "Protective Stand Cover"),
+            _t("Smart Watch", "smart watch", "Electronics › Wearable Technology › Smartwatches", 30, 200, "Fitness Tracker with Band"),
+            _t("Screen Protector", "screen protector", "Electronics › Cell Phones & Accessories › Screen Protectors", 5, 20, "Tempered Glass for Phone"),
         ),
         ("wireless charging", "fast charging", "noise cancelling", "water resistant", "high speed", "easy install",
          "long battery life", "usb c", "hands free", "quick release", "gold plated", "braided nylon", "touch control",
          "dust proof", "magnetic mount", "led indicator"),
-        (("color", ("black", "white", "silver", "teal", "rose gold", "navy blue", "red")),
-         ("size", ("3 feet", "6 feet", "10 feet", "2 pack", "single pack"))),
+        (("color", ("black", "white", "silver", "teal", "rose gold", "navy blue", "red", "space gray", "midnight green",
+                   "coral pink", "clear", "lavender purple")),
+         ("size", ("3 feet", "6 feet", "10 feet", "2 pack", "single pack", "1 foot", "15 feet", "3 pack", "5 pack", "4 feet"))),
     ),
     Category(
         "fashion",
@@ -90,12 +114,19 @@ CATEGORIES: tuple[Category, ...] = (
             _t("Leggings", "women's leggings", "Clothing, Shoes & Jewelry › Women › Clothing › Active › Leggings", 12, 45, "High Waisted Yoga Pants"),
             _t("T-Shirt", "men's t-shirts", "Clothing, Shoes & Jewelry › Men › Clothing › Shirts › T-Shirts", 9, 35, "Crew Neck Casual Tee"),
             _t("Sandals", "women's sandals", "Clothing, Shoes & Jewelry › Women › Shoes › Sandals", 14, 70, "Flat Summer Slides"),
+            _t("Walking Shoes", "women's walking shoes", "Clothing, Shoes & Jewelry › Women › Shoes › Athletic › Walking", 25, 100, "Comfortable Athletic Sneakers"),
+            _t("Yoga Pants", "women's yoga pants", "Clothing, Shoes & Jewelry › Women › Clothing › Active › Pants", 12, 50, "High Waisted Workout Leggings"),
+            _t("Polo Shirt", "men's polo shirts", "Clothing, Shoes & Jewelry › Men › Clothing › Shirts › Polos", 12, 45, "Short Sleeve Casual Shirt"),
+            _t("Maxi Dress", "women's maxi dresses", "Clothing, Shoes & Jewelry › Women › Clothing › Dresses › Maxi", 18, 70, "Long Summer Dress for Party"),
+            _t("Slide Sandals", "men's sandals", "Clothing, Shoes & Jewelry › Men › Shoes › Sandals", 12, 60, "Summer Beach Slides"),
         ),
         ("machine wash", "quick dry", "relaxed fit", "button closure", "rubber sole", "elastic waist",
          "long sleeve", "polyester spandex", "non slip", "cotton blend", "arch support", "moisture wicking",
          "tummy control", "slim fit", "pull on", "breathable mesh"),
-        (("color", ("black", "white", "navy", "olive green", "burgundy", "heather grey", "khaki", "pink")),
-         ("size", ("small", "medium", "large", "x-large", "xx-large"))),
+        (("color", ("black", "white", "navy", "olive green", "burgundy", "heather grey", "khaki", "pink", "royal blue",
+                   "charcoal heather", "light beige", "wine red")),
+         ("size", ("small", "medium", "large", "x-large", "xx-large", "x-small", "3x-large", "4x-large", "petite",
+                  "large tall"))),
     ),
     Category(
         "garden",
@@ -105,12 +136,19 @@ CATEGORIES: tuple[Category, ...] = (
             _t("Water Bottle", "water bottles", "Home & Kitchen › Kitchen & Dining › Travel & To-Go › Water Bottles", 8, 40, "Leakproof Flask with Lid"),
             _t("Pillow Cover", "throw pillow covers", "Home & Kitchen › Bedding › Decorative Pillows › Throw Pillow Covers", 7, 30, "Square Cushion Case for Couch"),
             _t("Garden Hose", "garden hoses", "Patio, Lawn & Garden › Gardening & Lawn Care › Watering Equipment › Hoses", 18, 90, "Expandable Watering Pipe"),
+            _t("Side Table", "side tables", "Home & Kitchen › Furniture › Living Room Furniture › Tables › End Tables", 35, 180, "Modern Accent Furniture"),
+            _t("Storage Shelf", "storage shelves", "Home & Kitchen › Storage & Organization › Shelving", 30, 200, "Shelving Unit for Bookshelf"),
+            _t("Travel Mug", "travel mugs", "Home & Kitchen › Kitchen & Dining › Travel & To-Go › Mugs", 8, 35, "Insulated Coffee Cup with Lid"),
+            _t("Throw Pillow", "throw pillows", "Home & Kitchen › Bedding › Decorative Pillows › Throw Pillows", 12, 45, "Square Cushion for Couch"),
+            _t("Hose Nozzle", "hose nozzles", "Patio, Lawn & Garden › Gardening & Lawn Care › Watering Equipment › Nozzles", 6, 30, "Spray for Garden Hose"),
         ),
         ("easy assemble", "space saving", "solid wood", "living room", "dishwasher safe", "stainless steel",
          "easy clean", "heavy duty", "bpa free", "non toxic", "leak proof", "double insulated", "weather resistant",
          "storage space", "engineered wood", "kink free"),
-        (("color", ("white", "espresso", "walnut", "natural", "black", "gray", "sage green")),
-         ("size", ("small", "medium", "large", "18 inch", "24 inch", "50 feet"))),
+        (("color", ("white", "espresso", "walnut", "natural", "black", "gray", "sage green", "rustic brown", "navy blue",
+                   "light oak", "cream", "charcoal")),
+         ("size", ("small", "medium", "large", "18 inch", "24 inch", "50 feet", "20 inch", "16 inch", "100 feet",
+                  "25 feet", "x-large"))),
     ),
     Category(
         "grocery",
@@ -120,12 +158,19 @@ CATEGORIES: tuple[Category, ...] = (
             _t("Trail Mix", "trail mix", "Grocery & Gourmet Food › Snacks & Sweets › Trail Mix", 6, 30, "Nuts and Dried Fruit Snack"),
             _t("Coffee Beans", "coffee beans", "Grocery & Gourmet Food › Beverages › Coffee › Whole Coffee Beans", 9, 45, "Whole Bean Medium Roast"),
             _t("Beef Jerky", "beef jerky", "Grocery & Gourmet Food › Meat & Seafood › Jerky & Dried Meats", 7, 35, "Meat Snack Strips"),
+            _t("Granola Bar", "granola bars", "Grocery & Gourmet Food › Snacks & Sweets › Bars › Granola Bars", 8, 30, "Snack Bars Variety"),
+            _t("Green Tea", "green tea", "Grocery & Gourmet Food › Beverages › Tea › Green", 5, 25, "Tea Bags Blend"),
+            _t("Mixed Nuts", "mixed nuts", "Grocery & Gourmet Food › Snacks & Sweets › Nuts & Seeds", 8, 35, "Roasted Snack Nuts"),
+            _t("Ground Coffee", "ground coffee", "Grocery & Gourmet Food › Beverages › Coffee › Ground Coffee", 8, 40, "Medium Roast Coffee"),
+            _t("Turkey Jerky", "turkey jerky", "Grocery & Gourmet Food › Meat & Seafood › Jerky & Dried Meats", 7, 35, "Meat Snack Sticks"),
         ),
         ("gluten free", "low sugar", "non gmo", "high protein", "keto friendly", "dairy free",
          "individually wrapped", "ready eat", "plant based", "kosher certified", "caffeine free", "grass fed",
          "usda organic", "whole grain", "fair trade", "high fiber"),
-        (("flavor name", ("chocolate", "vanilla", "strawberry", "peanut butter", "sea salt", "original", "honey")),
-         ("size", ("6 count", "12 count", "24 count", "1 pound", "2 pound"))),
+        (("flavor name", ("chocolate", "vanilla", "strawberry", "peanut butter", "sea salt", "original", "honey",
+                          "cookies and cream", "mixed berry", "caramel", "teriyaki", "lemon ginger")),
+         ("size", ("6 count", "12 count", "24 count", "1 pound", "2 pound", "8 count", "18 count", "36 count", "5 pound",
+                  "3 ounce"))),
     ),
 )
 
@@ -205,22 +250,25 @@ def _pick(rng: np.random.Generator, pool: Sequence[str], k: int, exclude: Sequen
     return [cands[int(i)] for i in idx]
 
 
-def _type_distractor(rng, taken, cat, t_idx, brand, attrs, options, target) -> Product:
-    """Another type of the same category, with the target's attributes in its features but no title
-    noun in common with the target (so buying it gets type factor 0)."""
-    target_nouns = title_nouns(target.title)
+def _own_attributes(rng: np.random.Generator, cat: Category, requested: Sequence[str]) -> list[str]:
+    """The headline attribute and as many more of the distractor's own, drawn from the category's
+    vocabulary (a requested one only by chance)."""
+    return [requested[0]] + _pick(rng, cat.attributes, len(requested), exclude=requested[:1])
+
+
+def _own_options(rng: np.random.Generator, cat: Category, options: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The target's option groups with values of the distractor's own, drawn from the category's
+    pools (a requested value is on offer only by chance, as on another brand's product)."""
+    pools = dict(cat.options)
+    return {name: tuple(_pick(rng, pools[name], int(rng.integers(2, 7)))) for name in options}
+
+
+def _type_distractor(rng, taken, cat, t_idx, brand, requested, attrs, options) -> Product:
+    """Another type of the same category, titled with the target's headline attribute and listing
+    the target's attributes in its features (see the module doc)."""
     others = [t for i, t in enumerate(cat.types) if i != t_idx]
-    order = rng.permutation(len(others))
-    heads = [a for a in cat.attributes if a not in attrs]
-    for j in order:
-        other = others[int(j)]
-        for head in heads:
-            words = title_nouns(f"{brand} {head} {other.noun} {other.tail}")
-            if not words & target_nouns:
-                d_price = (_price(rng, *other.price),)
-                return _make_product(rng, taken, cat, other, brand, head, attrs, options, d_price)
-    other = others[int(order[0])]
-    return _make_product(rng, taken, cat, other, brand, heads[0], attrs, options, (_price(rng, *other.price),))
+    other = others[int(rng.integers(len(others)))]
+    return _make_product(rng, taken, cat, other, brand, requested[0], attrs, options, (_price(rng, *other.price),))
 
 
 def generate(n_products: int, seed: int, max_goals_per_product: int) -> CatalogueData:
@@ -236,37 +284,40 @@ def generate(n_products: int, seed: int, max_goals_per_product: int) -> Catalogu
         t_idx = int(rng.integers(len(cat.types)))
         ptype = cat.types[t_idx]
         brands = _pick(rng, BRANDS, 4)
-        n_req = 2 + int(rng.random() < 0.4)
+        n_req = 2 + int(rng.integers(0, 3))
         requested = _pick(rng, cat.attributes, n_req)
         extra = _pick(rng, cat.attributes, 1, exclude=requested)
         attrs = requested + extra
         n_groups = 1 + int(rng.random() < 0.6)
         options = {}
         for name, pool in cat.options[:n_groups] if rng.random() < 0.5 else cat.options[-n_groups:]:
-            options[name] = tuple(_pick(rng, pool, int(rng.integers(2, 5))))
+            options[name] = tuple(_pick(rng, pool, int(rng.integers(2, 7))))
         base_price = _price(rng, *ptype.price)
         if "size" in options and rng.random() < 0.3:
             pricing: tuple[float, ...] = (base_price, round(base_price * 1.3, 2))
         else:
             pricing = (base_price,)
-        target = _make_product(rng, taken, cat, ptype, brands[0], requested[0], attrs, options, pricing)
+        headline = requested[0] if rng.random() < 0.5 else extra[0]
+        target = _make_product(rng, taken, cat, ptype, brands[0], headline, attrs, options, pricing)
         products.append(target)
-        noun_l = ptype.noun.lower()
+        noun_l = ptype.path.split(" › ")[-1].lower()
         template = INSTRUCTION_TEMPLATES[int(rng.integers(len(INSTRUCTION_TEMPLATES)))]
         instruction = template.format(a=requested[0], b=" and ".join(requested[1:]), noun=noun_l, noun_l=noun_l)
         raw_goals.extend(synthetic_goals(target, instruction, requested, max_goals_per_product, goal_rng))
 
-        skip = FAMILY_KINDS[family % len(FAMILY_KINDS)]
+        skip = FAMILY_KINDS[family % 3]  # every family holds a type distractor
         for kind, brand in zip([k for k in FAMILY_KINDS if k != skip], brands[1:]):
             if len(products) >= n_products:
                 break
             if kind == "attribute":
-                swap = _pick(rng, cat.attributes, 1, exclude=attrs)
-                d_attrs = [requested[0]] + swap + requested[2:] + extra
-                p = _make_product(rng, taken, cat, ptype, brand, requested[0], d_attrs, options, pricing)
+                swap = _pick(rng, cat.attributes, len(requested) - 1, exclude=attrs)
+                d_attrs = [requested[0]] + swap + extra
+                p = _make_product(rng, taken, cat, ptype, brand, requested[0], d_attrs, _own_options(rng, cat, options),
+                                  pricing)
             elif kind == "price":
                 high = round(max(pricing) + float(rng.uniform(45, 90)), 2)
-                p = _make_product(rng, taken, cat, ptype, brand, requested[0], attrs, options, (high,))
+                p = _make_product(rng, taken, cat, ptype, brand, requested[0], _own_attributes(rng, cat, requested),
+                                  _own_options(rng, cat, options), (high,))
             elif kind == "option":
                 d_opts = dict(options)
                 first = next(iter(options))
@@ -276,9 +327,10 @@ def generate(n_products: int, seed: int, max_goals_per_product: int) -> Catalogu
                     d_opts[first] = tuple(rest[:5])
                 else:
                     del d_opts[first]
-                p = _make_product(rng, taken, cat, ptype, brand, requested[0], attrs, d_opts, pricing)
+                p = _make_product(rng, taken, cat, ptype, brand, requested[0], _own_attributes(rng, cat, requested),
+                                  d_opts, pricing)
             else:
-                p = _type_distractor(rng, taken, cat, t_idx, brand, attrs, options, target)
+                p = _type_distractor(rng, taken, cat, t_idx, brand, requested, attrs, _own_options(rng, cat, options))
             products.append(p)
         family += 1
     return CatalogueData(tuple(products), tuple(raw_goals), "generated", {"n_families": family})

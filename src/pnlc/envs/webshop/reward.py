@@ -10,8 +10,9 @@
   the goal's option values; for other options a token-set ratio > 85 with one of them; or else the
   value appears in the lower-cased title, bullet points or description;
 - price hit: the product's frozen price is at most the goal's price ceiling;
-- type factor from the title-noun overlap t (share of the goal title's nouns found among the
-  purchased title's nouns, 0.2 when the goal title has none): 1.0 if the product's query equals the
+- type factor from the title-noun overlap t (distinct nouns shared by the goal and purchased
+  titles, divided by the number of nouns in the goal title counted with repeats; 0.2 when the goal
+  title has none): 1.0 if the product's query equals the
   goal's, or at least two category-path levels are shared, or t > 0.2; else 0.5; then 0.1 if
   t < 0.1; then 0.0 if t == 0.
 
@@ -19,14 +20,19 @@ One guard: the original can exceed 1 when a selected option that the goal never 
 the title (it counts hits over selected options); the reward here is capped at 1.0.
 
 Nouns without a tagger: the original takes NOUN/PROPN tokens from spaCy's en_core_web_lg, which is
-not installable here. `title_nouns` keeps every alphabetic word of two or more letters that is not a
-function word (`FUNCTION_WORDS`) and is not a bare unit or number. Product names are written in
-Title Case, where spaCy tags nearly every content word NOUN or PROPN, so the two sets mostly agree;
-where they differ, adjectives and participles ("Waterproof", "Organic", "Scented") count as nouns
-here. Effect: identical titles still give t = 1 and titles without a shared content word still
-give t = 0; in between, t is computed over slightly more words, so a product that shares only its
-type word with the goal scores a lower t than with spaCy and falls more easily to the 0.5 / 0.1
-branches. The rule is deterministic and needs no model.
+not installable here. `title_nouns` keeps every alphabetic word that is not a function word
+(`FUNCTION_WORDS`) and is not a bare unit or number, in title order and with repeats: the original
+divides the shared nouns (a set) by the goal title's noun *list*, so a noun written twice counts
+twice in the denominator. One-letter words are kept (spaCy splits "T-Shirt" into "T", "-",
+"Shirt" and tags "T" a noun), except "a" and "i" (function words) and unit letters; so "T-Shirt"
+and "T Shirts" share "t", as in the original, while "shirt" and "shirts" stay different words
+(the original compares surface forms, not lemmas). Product names are written in Title Case, where
+spaCy tags nearly every content word NOUN or PROPN, so the two lists mostly agree; where they
+differ, adjectives and participles ("Waterproof", "Organic", "Scented") count as nouns here. Effect:
+identical titles still give t = 1 and titles without a shared content word still give t = 0; in
+between, t is computed over slightly more words, so t is lower than with spaCy and a product that
+shares only its type word with the goal falls more easily to the 0.5 / 0.1 branches. The rule is
+deterministic and needs no model.
 """
 
 from __future__ import annotations
@@ -77,14 +83,15 @@ def normalize_color(value: str) -> str:
     return value
 
 
-def title_nouns(title: str) -> set[str]:
-    """Deterministic stand-in for spaCy's NOUN/PROPN tokens of a product name (see module doc)."""
-    out: set[str] = set()
+def title_nouns(title: str) -> list[str]:
+    """Deterministic stand-in for spaCy's NOUN/PROPN tokens of a product name, in order and with
+    repeats (see module doc)."""
+    out: list[str] = []
     for tok in _WORD.findall(title.lower()):
         tok = tok.split("'")[0]
-        if len(tok) < 2 or not tok.isalpha() or tok in FUNCTION_WORDS or tok in _UNITS:
+        if not tok.isalpha() or tok in FUNCTION_WORDS or tok in _UNITS:
             continue
-        out.add(tok)
+        out.append(tok)
     return out
 
 
@@ -111,7 +118,7 @@ def type_factor(
     category_match = len(p_cat & g_cat) >= 2
     desired = title_nouns(goal_name)
     got = title_nouns(purchased_name)
-    t = 0.2 if not desired else len(desired & got) / len(desired)
+    t = 0.2 if not desired else len(set(desired) & set(got)) / len(desired)
     factor = 1.0
     if not (query_match or category_match or t > 0.2):
         factor = 0.5
