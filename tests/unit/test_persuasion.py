@@ -1,18 +1,15 @@
-"""Persuasion: environment protocol, donation parsing, simulated and LLM donors, simulated persuader."""
+"""Persuasion: environment protocol, donation parsing, text rules, simulated and LLM donors."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pnlc.agents.roles import DecisionContext, Policy
-from pnlc.agents.sim.persuasion import (
-    THOUGHTS,
-    make_sim_policy,
-    parse_thought,
-    thought_for,
-)
-from pnlc.critic.render import render_value
+from pnlc.agents.roles import DecisionContext
+from pnlc.agents.sim.persuasion import PARAMS_TYPE, THOUGHTS, make_sim_policy, thought_for
+from pnlc.config import build, load_params
 from pnlc.envs.base import Env, EnvError
 from pnlc.envs.persuasion import (
     AGREES,
@@ -46,6 +43,14 @@ def _cfg(donor: str = "sim", max_turns: int = 10) -> PersuasionConfig:
     return PersuasionConfig(
         max_turns=max_turns, n_train_tasks=50, n_test_tasks=20, donor=donor, donor_temperature=0.0, donor_max_tokens=200
     )
+
+
+_PARAMS = load_params(Path(__file__).resolve().parents[2] / "params.yaml")
+KNOBS = build(PARAMS_TYPE, _PARAMS.raw["agents"]["sim"]["persuasion"], "agents.sim.persuasion")
+
+
+def _persuader(kind: str = "prior"):
+    return make_sim_policy(_cfg(), kind, KNOBS)
 
 
 class _Forced:
@@ -228,14 +233,14 @@ def test_describe_and_goal_outcomes():
 
 
 def test_strategy_detection_covers_the_ten_strategies_and_the_ask():
-    policy = make_sim_policy(_cfg(), "prior")
-    from pnlc.agents.sim.persuasion import ADDRESS_UTTERANCES, PLAN_STRATEGY, UTTERANCES
+    policy = _persuader()
+    from pnlc.agents.sim.persuasion.repertoire import ADDRESS_UTTERANCES, MOVE_STRATEGY, UTTERANCES
 
     seen = set()
     for plan, options in UTTERANCES.items():
         for text in options:
             found = detect_strategies(text)
-            assert PLAN_STRATEGY[plan] in found, (plan, text, found)
+            assert MOVE_STRATEGY[plan] in found, (plan, text, found)
             seen.update(found)
     assert set(P4G_STRATEGIES) | {PROPOSITION} <= seen
     for key, options in ADDRESS_UTTERANCES.items():
@@ -264,15 +269,15 @@ def test_concern_and_attitude_detection_on_donor_text():
 
 def test_prior_average_is_skeptical_and_oracle_is_strong():
     env = make_env(_cfg())
-    prior = _mean_donation(env, make_sim_policy(_cfg(), "prior"), range(150))
-    oracle = _mean_donation(env, make_sim_policy(_cfg(), "oracle"), range(60))
-    assert 0.12 <= prior <= 0.40
+    prior = _mean_donation(env, _persuader(), range(150))
+    oracle = _mean_donation(env, _persuader("oracle"), range(60))
+    assert 0.03 <= prior <= 0.40
     assert oracle > prior + 0.3
 
 
 def test_early_ask_lowers_the_donation_on_matched_seeds():
     env = make_env(_cfg())
-    prior = make_sim_policy(_cfg(), "prior")
+    prior = _persuader()
     first = lambda thought: (lambda ctx: thought if ctx.observation.view["turn"] == 0 else None)  # noqa: E731
     early = _mean_donation(env, _Forced(prior, first(THOUGHTS["ask"])), range(80))
     rapport = _mean_donation(env, _Forced(prior, first(THOUGHTS["rapport"])), range(80))
@@ -281,7 +286,7 @@ def test_early_ask_lowers_the_donation_on_matched_seeds():
 
 def test_answering_the_doubt_raises_the_donation_on_matched_seeds():
     env = make_env(_cfg())
-    prior = make_sim_policy(_cfg(), "prior")
+    prior = _persuader()
 
     def answer(ctx):
         c = ctx.observation.view["open_concern"]
@@ -316,7 +321,7 @@ def test_repetition_wears_off_and_persona_shapes_appeals():
 def test_donor_replies_vary_and_carry_no_numbers_before_deciding():
     env = make_env(_cfg())
     replies = set()
-    policy = make_sim_policy(_cfg(), "prior")
+    policy = _persuader()
     for seed in range(30):
         steps, _ = _play(env, policy, f"donor-train-{seed:04d}", seed)
         for _, _, _, tr in steps:
@@ -406,81 +411,3 @@ def test_donor_prompt_renders_strictly():
         render(template, "persuasion_donor", persona="P", dialogue="D")
     with pytest.raises(PromptError, match="unexpected field"):
         render(template, "persuasion_donor", persona="P", dialogue="D", instruction="I", extra="x")
-
-
-# --------------------------------------------------------------------------------------------- #
-# Simulated persuader roles
-# --------------------------------------------------------------------------------------------- #
-
-
-def _ctx_after(messages, seed=0):
-    env = make_env(_cfg())
-    obs = env.reset("donor-train-0006", seed)
-    for m in messages:
-        obs = env.step(m).observation
-    return DecisionContext(env="persuasion", observation=obs, summary=env.describe())
-
-
-def test_policy_protocol_thoughts_and_acting():
-    policy = make_sim_policy(_cfg(), "prior")
-    assert isinstance(policy, Policy)
-    with pytest.raises(ValueError, match="kind"):
-        make_sim_policy(_cfg(), "genius")
-    ctx = _ctx_after([])
-    policy.begin_episode("donor-train-0006", 0)
-    for plan, thought in THOUGHTS.items():
-        assert parse_thought(thought) == (plan, None)
-    assert parse_thought("Answer the donor's doubt about whether the money reaches children.") == ("address", "overhead")
-    # A free-form thought (e.g. from refine) is still carried out.
-    utter = policy.act(ctx, "Reassure them with Save the Children's ratings and reputation.")
-    assert CREDIBILITY_APPEAL in detect_strategies(utter)
-    a = [make_sim_policy(_cfg(), "prior") for _ in range(2)]
-    for p in a:
-        p.begin_episode("donor-train-0006", 5)
-    assert [a[0].propose_thought(ctx) for _ in range(5)] == [a[1].propose_thought(ctx) for _ in range(5)]
-
-
-def test_goals_refine_and_estimates():
-    policy = make_sim_policy(_cfg(), "prior")
-    policy.begin_episode("donor-train-0006", 1)
-    ctx = _ctx_after([])
-    goals = policy.propose_goals(ctx, THOUGHTS["ask"], 2, 2)
-    assert len(goals.positive) == 2 and len(goals.negative) == 2
-    assert set(goals.positive) <= set(POSITIVE_GOALS) and set(goals.negative) <= set(NEGATIVE_GOALS)
-    assert PRESSURED in goals.negative
-    # Critic warns that an early ask pressures the donor: refine to rapport.
-    bad = render_value([AGREES], [PRESSURED], [0.10, 0.80])
-    alt = policy.refine(ctx, THOUGHTS["ask"], bad)
-    assert alt is not None and parse_thought(alt)[0] == "rapport"
-    good = render_value([AGREES], [PRESSURED], [0.70, 0.10])
-    assert policy.refine(ctx, THOUGHTS["credibility"], good) is None
-    # With a voiced doubt open, refining a warned-against thought answers the doubt.
-    ctx2 = _ctx_after(["Hi! How are you?", "Have you heard of Save the Children?", "Do you have any kids?"], seed=4)
-    concern = ctx2.observation.view["open_concern"]
-    if concern is not None:
-        alt2 = policy.refine(ctx2, THOUGHTS["emotion"], render_value([AGREES], [REFUSES], [0.2, 0.7]))
-        assert parse_thought(alt2) == ("address", concern)
-    probs = policy.estimate_goals(ctx, THOUGHTS["logical"], [AGREES, REFUSES])
-    assert probs[0] > probs[1] and all(0 <= p <= 1 for p in probs)
-    assert 0.0 <= policy.estimate_value(ctx) <= 1.0
-
-
-def test_reflection_lesson_shifts_behaviour():
-    policy = make_sim_policy(_cfg(), "prior")
-    lesson = policy.reflect(
-        "After 3 persuader turns, the persuader asked for money before building rapport; the donor is getting annoyed. "
-        "The donor becomes annoyed and disengages.",
-        "Outcome: donation=0.0",
-    )
-    assert "do not ask" in lesson
-    base_ctx = _ctx_after([])
-    noted = DecisionContext(env="persuasion", observation=base_ctx.observation, summary=base_ctx.summary, notes=(lesson,))
-
-    def ask_rate(ctx):
-        n = 0
-        for seed in range(300):
-            policy.begin_episode("donor-train-0006", seed)
-            n += parse_thought(policy.propose_thought(ctx))[0] == "ask"
-        return n / 300
-
-    assert ask_rate(noted) < ask_rate(base_ctx)
