@@ -117,7 +117,7 @@ def plot_controls(metrics_list: Sequence[Mapping[str, Any]], controls: Sequence[
     simulated = is_simulated(list(by_env.values()))
     envs = [e for e in ENV_ORDER if e in by_env]
     n = max([len([c for c in controls if c in by_env[e]["methods"]]) for e in envs] + [1])
-    fig = _new_figure(4.4 * len(envs), 0.4 * n + 1.6)
+    fig = _new_figure(max(4.4 * len(envs), 6.0), 0.4 * n + 1.8)
     axes = fig.subplots(1, len(envs), squeeze=False).ravel()
     for ax, env in zip(axes, envs):
         metrics, spec = by_env[env], TASK_METRICS[env][0]
@@ -135,8 +135,8 @@ def plot_controls(metrics_list: Sequence[Mapping[str, Any]], controls: Sequence[
         ax.set_xlabel(f"PNLC − control, Δ {spec.label}", fontsize=8)
         ax.set_title(env, fontsize=9)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(_title("Does the critic matter? PNLC minus the same loop with a null critic (paired)", simulated),
-                 fontsize=10)
+    fig.suptitle(_title("Does the critic matter?\nPNLC minus the same loop with a null critic (paired)", simulated),
+                 fontsize=9)
     _save(fig, path)
 
 
@@ -229,7 +229,7 @@ def plot_dose_response(points: Sequence[DosePoint], simulated: bool, path: str |
     """x: held-out pooled AUC of each critic; y: PNLC's primary metric with its interval; one panel
     per environment, each point labelled with its share of training episodes."""
     envs = list(dict.fromkeys(p.env for p in points)) or ["(none)"]
-    fig = _new_figure(4.4 * len(envs), 3.8)
+    fig = _new_figure(max(4.4 * len(envs), 5.5), 4.0)
     axes = fig.subplots(1, len(envs), squeeze=False).ravel()
     for ax, env in zip(axes, envs):
         shown = sorted([p for p in points if p.env == env and p.auc is not None], key=lambda p: p.auc)
@@ -248,6 +248,6 @@ def plot_dose_response(points: Sequence[DosePoint], simulated: bool, path: str |
         ax.set_ylabel(f"PNLC {spec.label}", fontsize=8)
         ax.set_title(env, fontsize=9)
         ax.grid(alpha=0.3)
-    fig.suptitle(_title("Critic quality vs PNLC's metric (critics of 10 / 30 / 100 % of the data)", simulated),
-                 fontsize=10)
+    fig.suptitle(_title("Critic quality vs PNLC's metric\n(critics trained on shares of the episodes)", simulated),
+                 fontsize=9)
     _save(fig, path)
