@@ -25,8 +25,8 @@ include: "workflow/rules/p4g.smk"
 
 rule all:
     input:
-        all_metrics(),
-        report_outputs(),
+        rules.report_tables.output,
+        rules.report_pipeline_cost.output,
 
 
 rule generate_all:
@@ -52,7 +52,8 @@ rule evaluate_all:
 
 rule report_all:
     input:
-        report_outputs(),
+        rules.report_tables.output,
+        rules.report_pipeline_cost.output,
 
 
 onsuccess:
