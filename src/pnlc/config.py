@@ -66,26 +66,6 @@ class CriticSpec:
 
 
 @dataclass(frozen=True)
-class EvaluateConfig:
-    critics: Mapping[str, CriticSpec]  # method -> its loop and critic
-    critic_seed: int  # which critic seed the agents load
-    n_pos: int
-    n_neg: int
-    refine_rounds: int
-    best_of_n: int
-    reflexion_trials: int
-    reflexion_stop_on_success: bool
-    lats_branching: int
-    lats_depth: int
-    lats_exploration: float
-    lats_reward_weight: float
-    max_steps: int  # decisions after which an unfinished episode is cut off
-    bootstrap_samples: int
-    confidence: float
-    seed: int  # bootstrap seed
-
-
-@dataclass(frozen=True)
 class StatsConfig:
     """The bootstrap of the evaluation metrics (keys of `evaluate`)."""
 
@@ -181,12 +161,11 @@ class Params:
         return _Run(self.raw["sizes"][self.size])
 
     def section(self, name: str) -> Any:
-        """Build a typed section (`llm`, `embed`, `train`, `generate`, `annotate`, `evaluate`, `p4g`)
+        """Build a typed section (`embed`, `generate`, `annotate`, `report`, `p4g`)
         or an environment's config (`avalon`, `webshop`, `persuasion`)."""
         local = {
             "generate": GenerateConfig,
             "annotate": AnnotateConfig,
-            "evaluate": EvaluateConfig,
             "p4g": P4GConfig,
             "report": ReportConfig,
         }
