@@ -27,35 +27,32 @@ include: "workflow/rules/p4g.smk"
 
 rule all:
     input:
-        rules.report_tables.output,
-        rules.report_pipeline_cost.output,
+        [phase_outputs(phase) for phase in ("generate", "annotate", "train", "evaluate", "report")],
 
 
 rule generate_all:
     input:
-        all_trajectories(),
+        phase_outputs("generate"),
 
 
 rule annotate_all:
     input:
-        all_annotations(),
+        phase_outputs("annotate"),
 
 
 rule train_all:
     input:
-        all_critics(),
-        all_ceilings(),
+        phase_outputs("train"),
 
 
 rule evaluate_all:
     input:
-        all_metrics(),
+        phase_outputs("evaluate"),
 
 
 rule report_all:
     input:
-        rules.report_tables.output,
-        rules.report_pipeline_cost.output,
+        phase_outputs("report"),
 
 
 onsuccess:

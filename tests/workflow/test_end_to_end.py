@@ -34,6 +34,7 @@ def shrink(params: dict) -> dict:
     params["train"]["critic"].update(batch_size=64, val_every_n_steps=5, log_every_n_steps=5)
     params["evaluate"]["bootstrap_samples"] = 100
     params["train"]["ceiling"]["rollouts"] = 1
+    params["sizes"]["mini"] = {**params["sizes"]["quick"], "test_tasks": 2}  # for `--config size=mini`
     return params
 
 
@@ -50,9 +51,9 @@ def copy_workflow(repo: Path, root: Path) -> None:
     run(["dvc", "init", "-q"], root)
 
 
-def job_env(root: Path) -> dict:
-    """Jobs import the copied package, and log every module they import (PYTHONPROFILEIMPORTTIME)."""
-    return {**ENV, "PYTHONPATH": str(root / "src"), "PYTHONPROFILEIMPORTTIME": "1"}
+def job_env(root: Path, trace: bool = False) -> dict:
+    """Jobs import the copied package; with `trace` they log every module they import."""
+    return {**ENV, "PYTHONPATH": str(root / "src"), **({"PYTHONPROFILEIMPORTTIME": "1"} if trace else {})}
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -72,7 +73,7 @@ REPO = Path(__file__).resolve().parents[2]
 def workdir(tmp_path_factory):
     root = tmp_path_factory.mktemp("wf")
     copy_workflow(REPO, root)
-    run(["snakemake", "--cores", "2"], root, env=job_env(root))
+    run(["snakemake", "--cores", "2"], root, env=job_env(root, trace=True))
     return root
 
 
@@ -240,11 +241,14 @@ def test_dvc_repro_reruns_a_report_change_only_and_gives_back_the_same_bytes(wor
     assert snapshot(workdir) == baseline
 
 
-def test_a_command_line_override_reaches_the_jobs_and_never_the_lock(workdir, baseline):
-    """`snakemake --config` runs the jobs with the override and leaves dvc.lock alone, so DVC sees
-    outputs it did not record; `dvc repro` then restores the params.yaml results."""
+def test_an_override_reaches_the_jobs_and_never_the_lock(workdir, baseline, tmp_path):
+    """`snakemake --configfile` (as --config and profiles) runs the jobs with the override and
+    leaves dvc.lock alone, so DVC sees outputs it did not record; `dvc repro` then restores the
+    params.yaml results."""
     lock = (workdir / "dvc.lock").read_text()
-    run(["snakemake", "--cores", "2", "--config", "evaluate={'seed': 7}"], workdir, env=job_env(workdir))
+    override = tmp_path / "override.yaml"
+    override.write_text("evaluate:\n  seed: 7\n")
+    run(["snakemake", "--cores", "2", "--configfile", str(override)], workdir, env=job_env(workdir))
     assert (workdir / "dvc.lock").read_text() == lock
     assert snapshot(workdir) != baseline
     assert dvc_phases(workdir) == {"evaluate", "report"}

@@ -74,10 +74,6 @@ def all_trajectories():
     )
 
 
-def all_annotations():
-    return expand("results/annotations/{env}/{backend}.npz", env=ENVS, backend=BACKEND)
-
-
 def all_critics():
     return expand(
         "results/critic/{env}/{backend}/{variant}/seed{seed}/metrics.json",
@@ -170,24 +166,47 @@ def benchmark_path(rule, pattern):
     return f"results/timing/benchmarks/{rule}/{pattern}.tsv"
 
 
+def benchmarks(rule):
+    """The benchmark files of every job of `rule` the configuration asks for."""
+    patterns = {
+        "generate_trajectories": ("{env}/{backend}/shard{shard}", dict(shard=shards())),
+        "annotate_trajectories": ("{env}/{backend}", {}),
+        "train_critic": ("{env}/{backend}/{variant}/seed{seed}", dict(variant=VARIANTS, seed=SEEDS_CRITIC)),
+        "outcome_ceiling": ("{env}/{backend}/seed{seed}", dict(seed=SEEDS_CRITIC if BACKEND == "sim" else [])),
+        "evaluate_method": ("{env}/{backend}/{method}/seed{seed}", dict(method=METHODS, seed=SEEDS_EVAL)),
+        "summarize_evaluation": ("{env}_{backend}", {}),
+    }
+    if rule == "report_tables":
+        return [benchmark_path(rule, BACKEND)]
+    pattern, wildcards = patterns[rule]
+    return expand(benchmark_path(rule, pattern), env=ENVS, backend=BACKEND, **wildcards)
+
+
 def all_benchmarks():
-    """The benchmark files of every job the report summarises (all rules up to evaluation)."""
-    return (
-        expand(benchmark_path("generate_trajectories", "{env}/{backend}/shard{shard}"), env=ENVS, backend=BACKEND, shard=shards())
-        + expand(benchmark_path("annotate_trajectories", "{env}/{backend}"), env=ENVS, backend=BACKEND)
-        + expand(
-            benchmark_path("train_critic", "{env}/{backend}/{variant}/seed{seed}"),
-            env=ENVS, backend=BACKEND, variant=VARIANTS, seed=SEEDS_CRITIC,
+    """The benchmark files the pipeline-cost table sums: every rule up to the report's tables."""
+    return [path for rule in PHASES["rules"] if rule not in ("report_pipeline_cost", "p4g_critic") for path in benchmarks(rule)]
+
+
+def phase_outputs(phase):
+    """Every output of a phase's jobs, so that its target (and `all`) rebuilds any one deleted, as
+    `dvc status` reports it."""
+    rules_of = [rule for rule, spec in PHASES["rules"].items() if spec["phase"] == phase]
+    timing = [path for rule in rules_of if rule not in ("report_pipeline_cost", "p4g_critic") for path in benchmarks(rule)]
+    if phase == "generate":
+        return all_trajectories() + timing
+    if phase == "annotate":
+        return expand("results/annotations/{env}/{backend}.{ext}", env=ENVS, backend=BACKEND, ext=["jsonl", "npz"]) + timing
+    if phase == "train":
+        critic_files = expand(
+            "results/critic/{env}/{backend}/{variant}/seed{seed}/{name}",
+            env=ENVS, backend=BACKEND, variant=VARIANTS, seed=SEEDS_CRITIC, name=["critic.ckpt", "metrics.json", "loss_curves.png"],
         )
-        + (expand(benchmark_path("outcome_ceiling", "{env}/{backend}/seed{seed}"), env=ENVS, backend=BACKEND, seed=SEEDS_CRITIC)
-           if BACKEND == "sim" else [])
-        + expand(
-            benchmark_path("evaluate_method", "{env}/{backend}/{method}/seed{seed}"),
-            env=ENVS, backend=BACKEND, method=METHODS, seed=SEEDS_EVAL,
-        )
-        + expand(benchmark_path("summarize_evaluation", "{env}_{backend}"), env=ENVS, backend=BACKEND)
-        + [benchmark_path("report_tables", BACKEND)]
-    )
+        return critic_files + all_ceilings() + timing
+    if phase == "evaluate":
+        return all_evals() + all_metrics() + all_timings() + timing
+    if phase == "report":
+        return list(rules.report_tables.output) + list(rules.report_pipeline_cost.output) + timing
+    raise WorkflowError(f"no phase {phase!r} in workflow/phases.yaml")
 
 
 PHASE_TARGETS = {"generate_all": "generate", "annotate_all": "annotate", "train_all": "train",
