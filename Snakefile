@@ -1,7 +1,9 @@
 # pnlc: Planning with a Natural Language Critic, end to end.
 #   snakemake --cores 2                  full reproduction on the configured size and backend
 #   snakemake --cores 2 train_all        up to trained critics
-# Every rule calls the `pnlc` command; every path below results/ is literal with its wildcards.
+# Every rule calls the `pnlc` command with exactly the configuration values its jobs read, and
+# declares the code they run (workflow/phases.yaml); every path below results/ is literal with its
+# wildcards. After a plain run, the phases it brought up to date are recorded in dvc.lock.
 
 from snakemake.utils import min_version, validate
 
@@ -25,34 +27,32 @@ include: "workflow/rules/p4g.smk"
 
 rule all:
     input:
-        all_metrics(),
-        report_outputs(),
+        [phase_outputs(phase) for phase in ("generate", "annotate", "train", "evaluate", "report")],
 
 
 rule generate_all:
     input:
-        all_trajectories(),
+        phase_outputs("generate"),
 
 
 rule annotate_all:
     input:
-        all_annotations(),
+        phase_outputs("annotate"),
 
 
 rule train_all:
     input:
-        all_critics(),
-        all_ceilings(),
+        phase_outputs("train"),
 
 
 rule evaluate_all:
     input:
-        all_metrics(),
+        phase_outputs("evaluate"),
 
 
 rule report_all:
     input:
-        report_outputs(),
+        phase_outputs("report"),
 
 
 onsuccess:

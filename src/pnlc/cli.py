@@ -18,6 +18,7 @@ PHASES = {
     "evaluate": "run one method on the test tasks with one seed (results/eval/...)",
     "summarize": "metrics with bootstrap intervals for all methods of an environment (results/metrics/...)",
     "report": "tables, figures and episode viewers from the metrics (results/tables, results/figures)",
+    "pipeline-cost": "wall time and memory per rule and phase from Snakemake's benchmark files (results/timing/)",
     "p4g": "train and test the critic on PersuasionForGood's human dialogues (results/metrics/p4g_critic.json)",
     "episode": "print one recorded episode decision by decision",
 }
@@ -28,7 +29,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="pnlc",
         description="Planning with a Natural Language Critic: generate -> annotate -> train -> evaluate -> report.",
     )
-    ap.add_argument("--params", default="params.yaml", help="the configuration file (default: params.yaml)")
+    given = ap.add_mutually_exclusive_group()
+    given.add_argument("--params", default="params.yaml", help="the configuration file (default: params.yaml)")
+    given.add_argument(
+        "--config-json",
+        metavar="JSON",
+        help="the configuration values this job reads, as JSON (what Snakemake rules pass instead of --params)",
+    )
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = ap.add_subparsers(dest="phase", metavar="PHASE", required=True)
     for name, text in PHASES.items():
@@ -69,25 +76,42 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.choices["summarize"]
     s.add_argument("--env", required=True)
     s.add_argument("--inputs", nargs="+", required=True, type=Path, help="evaluation JSONL files")
-    s.add_argument("--out", required=True, type=Path)
+    s.add_argument("--out", required=True, type=Path, help="metrics JSON (results/metrics/...)")
+    s.add_argument("--timing", required=True, type=Path, help="wall-clock fields, JSON (results/timing/...)")
 
     r = sub.choices["report"]
     r.add_argument("--metrics", nargs="+", required=True, type=Path)
     r.add_argument("--critic-metrics", nargs="*", default=[], type=Path)
     r.add_argument("--ceilings", nargs="*", default=[], type=Path, help="outcome-ceiling JSON files (simulated)")
     r.add_argument("--evals", nargs="*", default=[], type=Path, help="evaluation JSONL files for the viewers")
+    r.add_argument("--viewers", nargs="*", default=[], type=Path, help="the viewer page of each --evals file, in order")
+    r.add_argument("--timing", nargs="*", default=[], type=Path, help="wall-clock JSON files of the evaluations")
     r.add_argument("--out-dir", required=True, type=Path, help="results/ (tables/, figures/, viewer/ below it)")
+    r.add_argument("--timing-dir", required=True, type=Path, help="where the wall-clock table goes")
+
+    pc = sub.choices["pipeline-cost"]
+    pc.add_argument("--benchmarks", nargs="+", required=True, type=Path, help="Snakemake benchmark files")
+    pc.add_argument("--root", required=True, type=Path, help="their folder: <root>/<rule>/... ")
+    pc.add_argument("--phase-of", nargs="+", required=True, type=_pair, metavar="RULE=PHASE")
+    pc.add_argument("--out-dir", required=True, type=Path)
+    pc.add_argument("--name", required=True, help="file stem of the table (csv, md, tex)")
 
     p = sub.choices["p4g"]
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--figure", required=True, type=Path)
-    p.add_argument("--work-dir", required=True, type=Path)
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (Snakemake passes the job's)")
 
     ep = sub.choices["episode"]
     ep.add_argument("file", type=Path, help="a trajectory or evaluation JSONL")
     ep.add_argument("--index", type=int, default=0, help="which episode of the file (0-based)")
     return ap
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key or not value:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=VALUE")
+    return key, value
 
 
 def main(argv: list[str] | None = None) -> int:

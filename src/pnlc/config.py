@@ -14,7 +14,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import yaml
 
@@ -66,20 +66,9 @@ class CriticSpec:
 
 
 @dataclass(frozen=True)
-class EvaluateConfig:
-    critics: Mapping[str, CriticSpec]  # method -> its loop and critic
-    critic_seed: int  # which critic seed the agents load
-    n_pos: int
-    n_neg: int
-    refine_rounds: int
-    best_of_n: int
-    reflexion_trials: int
-    reflexion_stop_on_success: bool
-    lats_branching: int
-    lats_depth: int
-    lats_exploration: float
-    lats_reward_weight: float
-    max_steps: int  # decisions after which an unfinished episode is cut off
+class StatsConfig:
+    """The bootstrap of the evaluation metrics (keys of `evaluate`)."""
+
     bootstrap_samples: int
     confidence: float
     seed: int  # bootstrap seed
@@ -113,26 +102,70 @@ def _import(spec: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
+class NotGivenError(ConfigError, KeyError):
+    """A job read a configuration key it was not given (see workflow/phases.yaml)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class Given(collections.abc.Mapping):
+    """A read-only view of the configuration a job was given: reading a key that is not there is an
+    error naming the key path, so a job cannot depend on a value its rule does not declare."""
+
+    def __init__(self, data: Mapping[str, Any], source: str, path: str = "") -> None:
+        self._data = data
+        self._source = source
+        self._path = path
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._data:
+            raise NotGivenError(
+                f"{self._source}: {self._path}{key}: not in the configuration this job was given; "
+                f"add it to the rule's `reads` in workflow/phases.yaml"
+            )
+        value = self._data[key]
+        return Given(value, self._source, f"{self._path}{key}.") if isinstance(value, Mapping) else value
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def plain(self) -> dict[str, Any]:
+        """The underlying plain data."""
+        return dict(self._data)
+
+
 @dataclass(frozen=True)
 class Params:
-    size: str
-    backend: str
-    envs: tuple[str, ...]
-    sizes: Mapping[str, SizeConfig]
-    raw: Mapping[str, Any]  # the validated YAML, for sections built on demand
+    raw: Mapping[str, Any]  # the validated configuration, or the part of it a job was given (Given)
     source: str
 
     @property
-    def run(self) -> SizeConfig:
-        return self.sizes[self.size]
+    def size(self) -> str:
+        return self.raw["size"]
+
+    @property
+    def backend(self) -> str:
+        return self.raw["backend"]
+
+    @property
+    def envs(self) -> tuple[str, ...]:
+        return tuple(self.raw["envs"])
+
+    @property
+    def run(self) -> Any:
+        """The configured size's section (`sizes.<size>`); a job sees only the keys it was given."""
+        return _Run(self.raw["sizes"][self.size])
 
     def section(self, name: str) -> Any:
-        """Build a typed section (`llm`, `embed`, `train`, `generate`, `annotate`, `evaluate`, `p4g`)
+        """Build a typed section (`embed`, `generate`, `annotate`, `report`, `p4g`)
         or an environment's config (`avalon`, `webshop`, `persuasion`)."""
         local = {
             "generate": GenerateConfig,
             "annotate": AnnotateConfig,
-            "evaluate": EvaluateConfig,
             "p4g": P4GConfig,
             "report": ReportConfig,
         }
@@ -143,6 +176,22 @@ class Params:
         if name in SECTION_OWNERS:
             return build(_import(SECTION_OWNERS[name]), self.raw[name], name, self.source)
         raise KeyError(f"no config section {name!r}")
+
+
+class _Run:
+    """Attribute access to `sizes.<size>` (SizeConfig's fields), lists as tuples."""
+
+    def __init__(self, section: Mapping[str, Any]) -> None:
+        self._section = section
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in SIZE_FIELDS:
+            raise AttributeError(name)
+        value = self._section[name]
+        return tuple(value) if isinstance(value, list) else value
+
+
+SIZE_FIELDS = frozenset(f.name for f in dataclasses.fields(SizeConfig))
 
 
 def _type_error(source: str, path: str, msg: str) -> ConfigError:
@@ -228,12 +277,25 @@ def validate(data: Any, source: str = "params.yaml", schema: Mapping[str, Any] |
     import jsonschema
 
     if schema is None:
-        schema = yaml.safe_load(schema_path().read_text(encoding="utf-8"))
+        schema = load_schema()
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         lines = "\n  ".join(_format_error(e) for e in errors)
         raise ConfigError(f"{source}: invalid configuration:\n  {lines}\nFix these keys (see the comments in params.yaml).")
+
+
+def load_schema() -> dict[str, Any]:
+    return yaml.safe_load(schema_path().read_text(encoding="utf-8"))
+
+
+def _without_required(node: Any) -> Any:
+    """The schema with every `required` list dropped: the rules for a part of the configuration."""
+    if isinstance(node, dict):
+        return {k: _without_required(v) for k, v in node.items() if k != "required"}
+    if isinstance(node, list):
+        return [_without_required(v) for v in node]
+    return node
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:
@@ -275,16 +337,53 @@ def check_methods(data: Mapping[str, Any], sizes: Mapping[str, SizeConfig], sour
 
 
 def params_from_dict(data: Any, source: str = "params.yaml") -> Params:
+    """The complete configuration (params.yaml, or Snakemake's config), validated."""
     validate(data, source)
     if data["size"] not in data["sizes"]:
         raise ConfigError(f"{source}: size: {data['size']!r} is not a key of sizes ({', '.join(data['sizes'])})")
     sizes = {k: build(SizeConfig, v, f"sizes.{k}", source) for k, v in data["sizes"].items()}
     check_methods(data, sizes, source)
-    return Params(
-        size=data["size"],
-        backend=data["backend"],
-        envs=tuple(data["envs"]),
-        sizes=types.MappingProxyType(sizes),
-        raw=data,
-        source=source,
-    )
+    return Params(raw=Given(data, source), source=source)
+
+
+def job_params(data: Any, source: str) -> Params:
+    """The part of the configuration a workflow job was given (`pnlc --config-json`): validated
+    against the schema's rules for the keys present; reading any other key is an error."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: expected a mapping of configuration keys")
+    validate(data, source, _without_required(load_schema()))
+    return Params(raw=Given(data, source), source=source)
+
+
+def _split_key(key: str) -> list[str]:
+    return key.split(".")
+
+
+def project(data: Mapping[str, Any], keys: Sequence[str], wildcards: Mapping[str, str]) -> dict[str, Any]:
+    """The values of `keys` in `data`, nested as in `data`. A key is a dotted path whose `{name}`
+    parts are filled from `wildcards` and `{size}` from `data["size"]` (the size key itself is then
+    included); a key ending in `?` is left out when absent, any other absent key is an error."""
+    out: dict[str, Any] = {}
+    fill = {"size": data["size"], **wildcards}
+    for key in keys:
+        optional = key.endswith("?")
+        path = _split_key(key.rstrip("?"))
+        if "{size}" in path:
+            out["size"] = data["size"]
+        try:
+            path = [part.format(**fill) for part in path]
+        except KeyError as exc:
+            raise ConfigError(f"configuration key {key}: no wildcard {exc} in this job") from None
+        node: Any = data
+        for i, part in enumerate(path):
+            if not isinstance(node, Mapping) or part not in node:
+                if optional:
+                    break
+                raise ConfigError(f"configuration key {'.'.join(path[: i + 1])}: not in the configuration")
+            node = node[part]
+        else:
+            target = out
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            target[path[-1]] = node
+    return out

@@ -19,7 +19,7 @@ def test_p4g_critic_is_scored_against_baselines_on_held_out_dialogues(repo, shar
     raw["embed"]["cache_dir"] = str(tmp_path / "embed")
     params = params_from_dict(raw)
     out, fig = tmp_path / "p4g.json", tmp_path / "p4g.png"
-    report = p4g_experiment(params, out, fig, tmp_path / "work")
+    report = p4g_experiment(params, out, fig)
     assert json.loads(out.read_text()) == json.loads(json.dumps(report, default=float))
     assert report["dialogues"]["train"] + report["dialogues"]["test"] == 1017
     assert abs(report["dialogues"]["test"] - 0.2 * 1017) <= 1
@@ -35,5 +35,5 @@ def test_missing_data_dir_is_a_clear_error(repo, tmp_path):
     raw = yaml.safe_load((repo / "params.yaml").read_text())
     raw["p4g"]["data_dir"] = str(tmp_path / "nowhere")
     with pytest.raises(ConfigError, match="p4g.data_dir: .*nowhere has no full_data.json"):
-        p4g_experiment(params_from_dict(raw), tmp_path / "o.json", tmp_path / "f.png", tmp_path / "w")
+        p4g_experiment(params_from_dict(raw), tmp_path / "o.json", tmp_path / "f.png")
     assert not (tmp_path / "o.json").exists()

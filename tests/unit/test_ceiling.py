@@ -153,4 +153,4 @@ def test_the_ceiling_phase_scores_the_critic_split_and_refuses_llm_backends(para
     assert on_disk["rollouts"] == 2 and "upper bound" in on_disk["what"]
     assert {g["goal"] for g in on_disk["outcome_goals"]["per_goal"]} == set(eps[0].info["goal_outcomes"])
     with pytest.raises(ConfigError, match="only with backend: sim"):
-        ceiling(dataclasses.replace(small, backend="anthropic"), "avalon", [shard], 0, out)
+        ceiling(dataclasses.replace(small, raw={**raw, "backend": "anthropic"}), "avalon", [shard], 0, out)

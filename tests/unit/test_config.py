@@ -17,7 +17,7 @@ def test_shipped_params_are_valid(repo):
     params = load_params(repo / "params.yaml")
     assert params.size == "quick" and params.backend == "sim"
     assert params.run.train_episodes > 0
-    assert params.section("evaluate").n_pos == 2
+    assert params.section("generate").seed == params.raw["generate"]["seed"]
 
 
 def test_top_level_keys_equal_schema_properties(repo, raw):
@@ -83,9 +83,9 @@ def test_a_critic_method_must_read_a_trained_variant(raw):
 
 def test_sections_are_frozen(repo):
     params = load_params(repo / "params.yaml")
-    ev = params.section("evaluate")
+    gen = params.section("generate")
     with pytest.raises(Exception):
-        ev.n_pos = 3
+        gen.seed = 3
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path):
@@ -121,3 +121,33 @@ def test_cli_import_stays_light():
     code = "import sys, pnlc.cli; heavy = [m for m in ('torch', 'lightning', 'transformers', 'anthropic') if m in sys.modules]; print(heavy)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_job_sees_only_the_keys_it_was_given(raw):
+    """A workflow job is given a projection of the configuration; it reads those values exactly and
+    any other key is an error naming that key, so a job cannot depend on an undeclared value."""
+    from pnlc.config import job_params, project
+
+    given = project(raw, ["backend", "sizes.{size}.test_tasks", "env.{env}", "evaluate.critics.{method}?"],
+                    {"env": "avalon", "method": "react"})
+    assert given == {"backend": raw["backend"], "size": raw["size"],
+                     "sizes": {raw["size"]: {"test_tasks": raw["sizes"][raw["size"]]["test_tasks"]}},
+                     "env": {"avalon": raw["env"]["avalon"]}}
+    params = job_params(given, "job")
+    assert params.run.test_tasks == raw["sizes"][raw["size"]]["test_tasks"]
+    assert params.section("avalon").agent_role == raw["env"]["avalon"]["agent_role"]
+    with pytest.raises(ConfigError, match=r"sizes\.quick\.train_episodes: not in the configuration this job was given"):
+        params.run.train_episodes
+    with pytest.raises(ConfigError, match="evaluate: not in the configuration"):
+        params.raw["evaluate"]
+    with_critic = project(raw, ["evaluate.critics.{method}?"], {"method": "pnlc"})
+    assert with_critic == {"evaluate": {"critics": {"pnlc": raw["evaluate"]["critics"]["pnlc"]}}}
+    with pytest.raises(ConfigError, match="no wildcard"):
+        project(raw, ["env.{env}"], {})
+
+
+def test_a_given_value_is_still_checked_against_the_schema(raw):
+    from pnlc.config import job_params
+
+    with pytest.raises(ConfigError, match="train.critic.expectile"):
+        job_params({"train": {"critic": {"expectile": 1.7}}}, "job")

@@ -330,9 +330,24 @@ def test_cost_table(all_metrics):
     lats = rows[("avalon", "LATS (n=30) †")]
     assert lats["Policy calls/decision"] == "60.00" and lats["Reads env reward"] == "yes"
     pnlc = rows[("avalon", "PNLC")]
-    assert pnlc["Uses critic"] == "yes" and pnlc["Critic ms (p50)"] == "5.50"  # steps at 5 and 6 ms
+    assert pnlc["Uses critic"] == "yes" and not any("ms" in c or "Seconds" in c for c in t.columns)
     assert pnlc["Base model"] == "sim-prior"
     assert [k[0] for k in rows][:2] == ["webshop", "webshop"]  # env order follows the paper
+
+
+def test_wall_clock_fields_leave_the_metrics_for_their_own_table(all_metrics):
+    from pnlc.evaluation.cost import TIMING_FIELDS, split_timing
+    from pnlc.evaluation.tables import decision_time_table
+
+    avalon = next(m for m in all_metrics if m["env"] == "avalon")
+    rest, timing = split_timing(avalon)
+    assert not any(k in s["cost"] for s in rest["methods"].values() for k in TIMING_FIELDS)
+    assert rest["methods"]["pnlc"]["task_metrics"] == avalon["methods"]["pnlc"]["task_metrics"]
+    assert cost_table([rest]).rows == cost_table([avalon]).rows  # the cost table reads no timing
+    t = decision_time_table([timing], name="decision_time_sim")
+    row = next(dict(zip(t.columns, r)) for r in t.rows if r[1] == "PNLC")
+    assert row["Critic ms (p50)"] == "5.50"  # steps at 5 and 6 ms
+    assert "SIMULATED" in t.title
 
 
 def test_differences_table(all_metrics):

@@ -27,7 +27,7 @@ from pnlc.envs.persuasion import (
     parse_donation,
     sample_persona,
 )
-from pnlc.envs.persuasion.prompts import PromptError, load_prompt, render
+from pnlc.data.prompts import PromptError, load_prompt
 from pnlc.envs.persuasion.strategies import (
     CONCERNS,
     CREDIBILITY_APPEAL,
@@ -405,9 +405,9 @@ def test_llm_donor_malformed_or_out_of_range_midway(bad):
 
 def test_donor_prompt_renders_strictly():
     template = load_prompt("persuasion_donor")
-    text = render(template, "persuasion_donor", persona="P", dialogue="D", instruction="I")
+    text = template.render(persona="P", dialogue="D", instruction="I")
     assert "DONATION: $x.xx" in text
     with pytest.raises(PromptError, match="missing field"):
-        render(template, "persuasion_donor", persona="P", dialogue="D")
+        template.render(persona="P", dialogue="D")
     with pytest.raises(PromptError, match="unexpected field"):
-        render(template, "persuasion_donor", persona="P", dialogue="D", instruction="I", extra="x")
+        template.render(persona="P", dialogue="D", instruction="I", extra="x")

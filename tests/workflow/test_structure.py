@@ -17,7 +17,7 @@ def snakemake_rules(repo) -> set[str]:
 
 def test_every_dvc_stage_calls_an_existing_snakemake_target(repo):
     rules = snakemake_rules(repo)
-    for target in ("all", "generate_all", "annotate_all", "train_all", "evaluate_all"):
+    for target in ("all", "generate_all", "annotate_all", "train_all", "evaluate_all", "report_all", "p4g_all"):
         assert target in rules
     stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
     assert {"generate", "annotate", "train", "evaluate", "report"} <= set(stages)
@@ -33,7 +33,7 @@ def test_dvc_stage_params_are_params_yaml_keys(repo):
     for name, stage in stages.items():
         for key in stage.get("params", []):
             node = params
-            for part in key.split("."):
+            for part in key.replace("${size}", params["size"]).split("."):
                 assert part in node, f"stage {name}: param {key} is not in params.yaml"
                 node = node[part]
 
@@ -61,3 +61,69 @@ def test_dvc_dag_lists_the_phases_in_order(repo):
     edges = {(names[a], names[b]) for a, b in re.findall(r"(node\d+)-->(node\d+)", out.stdout)}
     for edge in (("generate", "annotate"), ("annotate", "train"), ("train", "evaluate"), ("evaluate", "report")):
         assert edge in edges, out.stdout
+
+
+def phases_spec(repo) -> dict:
+    return yaml.safe_load((repo / "workflow" / "phases.yaml").read_text())
+
+
+def test_dvc_stages_declare_what_the_rules_run_and_read(repo):
+    """dvc.yaml is derived from workflow/phases.yaml: each stage's code deps and params are exactly
+    those of its rules, so `dvc status` and Snakemake judge staleness from the same list."""
+    from dvc_stages import expected_stages
+
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    for phase, want in expected_stages(repo).items():
+        stage = stages[phase]
+        code = sorted(d for d in stage["deps"] if d.startswith(("src/", "workflow/")))
+        assert code == want["code"], f"dvc.yaml stage {phase}: deps should list the code\n{yaml.safe_dump(want['code'])}"
+        assert sorted(stage["params"]) == want["params"], (
+            f"dvc.yaml stage {phase}: params should be\n{yaml.safe_dump(want['params'])}"
+        )
+
+
+def test_every_rule_is_declared_with_its_code_reads_and_benchmark(repo):
+    spec = phases_spec(repo)
+    targets = {"all", "generate_all", "annotate_all", "train_all", "evaluate_all", "report_all", "p4g_all"}
+    rules = snakemake_rules(repo) - targets
+    assert rules == set(spec["rules"]), "every job rule needs an entry in workflow/phases.yaml"
+    text = "".join(p.read_text() for p in (repo / "workflow" / "rules").glob("*.smk"))
+    for rule in rules:
+        body = text.split(f"rule {rule}:")[1].split("\nrule ")[0]
+        assert f'job_config("{rule}")' in body and f'code_hash("{rule}")' in body, rule
+        assert "--config-json {params.config:q}" in body, f"rule {rule}: the job must receive its configuration"
+        if rule != "report_pipeline_cost":
+            assert "benchmark:" in body, f"rule {rule} has no benchmark: file"
+    for path in spec["common_code"] + [p for r in spec["rules"].values() for p in r["code"]]:
+        assert (repo / path).exists(), f"workflow/phases.yaml: {path} does not exist"
+
+
+def test_every_report_caption_is_used_by_a_declared_output(repo):
+    text = "".join(p.read_text() for p in (repo / "workflow" / "rules").glob("*.smk"))
+    for caption in (repo / "workflow" / "report").glob("*.rst"):
+        assert f'"{caption.stem}"' in text or f"report/{caption.name}" in text, f"{caption.name} is captioning nothing"
+
+
+def dry_run_commands(repo, *args) -> list[str]:
+    out = subprocess.run(
+        ["snakemake", "-n", "-p", "--forceall", "--cores", "2", *args],
+        cwd=repo, capture_output=True, text=True, env=ENV,
+    )
+    assert out.returncode == 0, out.stderr + out.stdout
+    prefix = "Shell command: "
+    return sorted(line[len(prefix):] for line in out.stdout.splitlines() if line.startswith(prefix))
+
+
+def test_command_line_config_reaches_every_job_as_an_edited_params_file_does(repo, tmp_path):
+    """`snakemake --config size=paper` plans the same jobs, with the same configuration, as
+    `size: paper` written in params.yaml; neither matches the quick size's jobs."""
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["size"] = "paper"
+    edited = tmp_path / "paper.yaml"
+    edited.write_text(yaml.safe_dump(params, sort_keys=False))
+    by_flag = dry_run_commands(repo, "--config", "size=paper")
+    by_file = dry_run_commands(repo, "--configfile", str(edited))
+    quick = dry_run_commands(repo)
+    assert by_flag == by_file
+    assert by_flag != quick and any('"paper"' in c for c in by_flag)
+    assert all("--params" not in c for c in by_flag), "a job re-read params.yaml instead of its configuration"

@@ -6,10 +6,12 @@ rule annotate_trajectories:
         npz="results/annotations/{env}/{backend}.npz",
     log:
         "results/logs/annotate_trajectories/{env}/{backend}.log",
+    benchmark:
+        benchmark_path("annotate_trajectories", "{env}/{backend}")
     params:
-        annotate=config["annotate"],
-        embed=config["embed"],
+        config=job_config("annotate_trajectories"),
+        code=code_hash("annotate_trajectories"),
     threads: 2
     shell:
-        "{PNLC} annotate --env {wildcards.env} --inputs {input} "
+        "pnlc --config-json {params.config:q} annotate --env {wildcards.env} --inputs {input} "
         "--out-jsonl {output.jsonl} --out-npz {output.npz} 2> {log}"

@@ -5,26 +5,32 @@ rule evaluate_method:
         "results/eval/{env}/{backend}/{method}/seed{seed}.jsonl",
     log:
         "results/logs/evaluate_method/{env}/{backend}/{method}/seed{seed}.log",
+    benchmark:
+        benchmark_path("evaluate_method", "{env}/{backend}/{method}/seed{seed}")
     params:
-        evaluate=config["evaluate"],
-        test_tasks=lambda wc: RUN["test_tasks"],
-        env_config=lambda wc: config["env"][wc.env],
+        config=job_config("evaluate_method"),
+        code=code_hash("evaluate_method"),
         critics=critic_flags,
     resources:
         llm_calls=1,
     shell:
-        "{PNLC} evaluate --env {wildcards.env} --method {wildcards.method} --seed {wildcards.seed} "
-        "{params.critics} --out {output} 2> {log}"
+        "pnlc --config-json {params.config:q} evaluate --env {wildcards.env} --method {wildcards.method} "
+        "--seed {wildcards.seed} {params.critics} --out {output} 2> {log}"
 
 
 rule summarize_evaluation:
     input:
         eval_files,
     output:
-        "results/metrics/eval_{env}_{backend}.json",
+        metrics="results/metrics/eval/{env}_{backend}.json",
+        timing="results/timing/eval/{env}_{backend}.json",
     log:
         "results/logs/summarize_evaluation/{env}_{backend}.log",
+    benchmark:
+        benchmark_path("summarize_evaluation", "{env}_{backend}")
     params:
-        evaluate=config["evaluate"],
+        config=job_config("summarize_evaluation"),
+        code=code_hash("summarize_evaluation"),
     shell:
-        "{PNLC} summarize --env {wildcards.env} --inputs {input} --out {output} 2> {log}"
+        "pnlc --config-json {params.config:q} summarize --env {wildcards.env} --inputs {input} "
+        "--out {output.metrics} --timing {output.timing} 2> {log}"

@@ -3,12 +3,13 @@ rule generate_trajectories:
         "results/trajectories/{env}/{backend}/shard{shard}.jsonl",
     log:
         "results/logs/generate_trajectories/{env}/{backend}/shard{shard}.log",
+    benchmark:
+        benchmark_path("generate_trajectories", "{env}/{backend}/shard{shard}")
     params:
-        size=lambda wc: RUN["train_episodes"],
-        shards=lambda wc: RUN["shards"],
-        generate=config["generate"],
-        env_config=lambda wc: config["env"][wc.env],
+        config=job_config("generate_trajectories"),
+        code=code_hash("generate_trajectories"),
     resources:
         llm_calls=1,
     shell:
-        "{PNLC} generate --env {wildcards.env} --shard {wildcards.shard} --out {output} 2> {log}"
+        "pnlc --config-json {params.config:q} generate --env {wildcards.env} --shard {wildcards.shard} "
+        "--out {output} 2> {log}"

@@ -1,20 +1,23 @@
 # The PersuasionForGood experiment: a critic trained on real human dialogues. Its own target
-# (`snakemake --cores 2 p4g_all`), since it needs the data folder named in params.yaml.
+# (`snakemake --cores 2 p4g_all`), since it needs the data folder named in params.yaml; its outputs
+# are committed, so a clone without that folder still has them and `dvc status` finds them current.
 
 
 rule p4g_critic:
     output:
         metrics="results/metrics/p4g_critic.json",
-        figure="results/p4g/p4g_critic_auc.png",
+        figure=report("results/p4g/p4g_critic_auc.png", caption="../report/p4g_critic_auc.rst", category="Critic"),
     log:
         "results/logs/p4g_critic.log",
+    benchmark:
+        benchmark_path("p4g_critic", "p4g")
     params:
-        p4g=config["p4g"],
-        train=config["train"],
-        embed=config["embed"],
+        config=job_config("p4g_critic"),
+        code=code_hash("p4g_critic"),
     threads: 2
     shell:
-        "{PNLC} p4g --out {output.metrics} --figure {output.figure} --work-dir results/p4g --threads {threads} 2> {log}"
+        "pnlc --config-json {params.config:q} p4g --out {output.metrics} --figure {output.figure} "
+        "--threads {threads} 2> {log}"
 
 
 rule p4g_all:

@@ -4,18 +4,26 @@ rule train_critic:
     output:
         ckpt="results/critic/{env}/{backend}/{variant}/seed{seed}/critic.ckpt",
         metrics="results/critic/{env}/{backend}/{variant}/seed{seed}/metrics.json",
+        curves=report(
+            "results/critic/{env}/{backend}/{variant}/seed{seed}/loss_curves.png",
+            caption="../report/critic_loss_curves.rst",
+            category="Critic",
+        ),
     log:
         "results/logs/train_critic/{env}/{backend}/{variant}/seed{seed}.log",
+    benchmark:
+        benchmark_path("train_critic", "{env}/{backend}/{variant}/seed{seed}")
     params:
-        train=config["train"],
-        steps=lambda wc: RUN["critic_max_steps"],
+        config=job_config("train_critic"),
+        code=code_hash("train_critic"),
         out_dir=lambda wc, output: os.path.dirname(output.ckpt),
     threads: 1
     resources:
         gpu=0,
     shell:
-        "{PNLC} train --env {wildcards.env} --variant {wildcards.variant} --seed {wildcards.seed} "
-        "--annotations {input.annotations} --out-dir {params.out_dir} --threads {threads} 2> {log}"
+        "pnlc --config-json {params.config:q} train --env {wildcards.env} --variant {wildcards.variant} "
+        "--seed {wildcards.seed} --annotations {input.annotations} --out-dir {params.out_dir} "
+        "--threads {threads} 2> {log}"
 
 
 rule outcome_ceiling:
@@ -25,10 +33,12 @@ rule outcome_ceiling:
         "results/critic/{env}/{backend}/ceiling/seed{seed}.json",
     log:
         "results/logs/outcome_ceiling/{env}/{backend}/seed{seed}.log",
+    benchmark:
+        benchmark_path("outcome_ceiling", "{env}/{backend}/seed{seed}")
     params:
-        ceiling=config["train"]["ceiling"],
-        val_fraction=config["train"]["critic"]["val_fraction"],
+        config=job_config("outcome_ceiling"),
+        code=code_hash("outcome_ceiling"),
     threads: 1
     shell:
-        "{PNLC} ceiling --env {wildcards.env} --seed {wildcards.seed} --trajectories {input} "
-        "--out {output} 2> {log}"
+        "pnlc --config-json {params.config:q} ceiling --env {wildcards.env} --seed {wildcards.seed} "
+        "--trajectories {input} --out {output} 2> {log}"

@@ -11,16 +11,14 @@ file the policy uses, for the episodes it plays.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import string
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Callable, Mapping, Sequence, TypeVar
 
 from pnlc.agents.roles import DecisionContext, Draft, GoalSet
+from pnlc.data.prompts import Prompt, PromptError, load_prompt
 from pnlc.data.records import Usage
 from pnlc.llm.base import LLM, Completion, Message, Request, assistant, user
 
@@ -48,56 +46,8 @@ DEFAULT_POSITIVE = ("The task ends successfully.", "Clear progress towards the g
 DEFAULT_NEGATIVE = ("The task ends in failure.", "No progress towards the goal has been made.")
 
 
-class PromptError(ValueError):
-    """A prompt file is missing, or a render left a named placeholder without a value."""
-
-
 class FormatError(ValueError):
     """An LLM answer does not follow the format its prompt asked for."""
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """A prompt file: its text with `{named}` placeholders (`{{`/`}}` for literal braces)."""
-
-    name: str
-    text: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-    @property
-    def fields(self) -> frozenset[str]:
-        names = set()
-        for _, field_name, _, _ in string.Formatter().parse(self.text):
-            if field_name is not None:
-                if not field_name.isidentifier():
-                    raise PromptError(f"prompt {self.name}.txt: placeholder {{{field_name}}} is not a plain name")
-                names.add(field_name)
-        return frozenset(names)
-
-    def render(self, **values: object) -> str:
-        missing = sorted(self.fields - set(values))
-        if missing:
-            raise PromptError(
-                f"prompt {self.name}.txt: no value for placeholder(s) {', '.join(missing)}; "
-                f"pass them when rendering or remove them from the file"
-            )
-        return self.text.format(**values)
-
-
-def load_prompt(name: str, directory: str | Path | None = None) -> Prompt:
-    """Read `<name>.txt` from `directory` (by default the prompts shipped in the package)."""
-    if directory is None:
-        source = resources.files("pnlc").joinpath("prompts", f"{name}.txt")
-        where = f"package pnlc/prompts/{name}.txt"
-    else:
-        source = Path(directory) / f"{name}.txt"
-        where = str(source)
-    if not source.is_file():
-        raise PromptError(f"prompt file {where} not found; add it (prompts are plain text with {{named}} fields)")
-    return Prompt(name, source.read_text(encoding="utf-8"))
 
 
 def load_policy_prompts(env_name: str, directory: str | Path | None = None) -> dict[str, Prompt]:

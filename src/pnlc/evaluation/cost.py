@@ -69,3 +69,22 @@ def cost_per_decision(episodes: Iterable[Episode]) -> dict[str, float | int | No
     out["critic_ms_p50"] = float(np.median(critic))
     out["critic_ms_p95"] = float(np.quantile(critic, 0.95))
     return out
+
+
+# Wall-clock fields: measured, so they differ between two runs of the same seeds. They are kept out
+# of results/metrics/ (which then repeats byte for byte) and written under results/timing/.
+TIMING_FIELDS: tuple[str, ...] = ("seconds", "critic_ms", "critic_ms_p50", "critic_ms_p95")
+
+
+def split_timing(metrics: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A metrics dict without wall-clock fields, and those fields by method (with env and backend)."""
+    methods = {}
+    timing: dict[str, Any] = {}
+    for method, summary in metrics["methods"].items():
+        cost = dict(summary["cost"])
+        timing[method] = {key: cost.pop(key) for key in TIMING_FIELDS if key in cost}
+        timing[method]["decisions"] = cost.get("decisions")
+        methods[method] = {**summary, "cost": cost}
+    rest = {**metrics, "methods": methods}
+    return rest, {"env": metrics["env"], "backend": metrics["backend"], "simulated": metrics["simulated"],
+                  "what": "wall-clock cost per decision (measured; differs between runs)", "methods": timing}

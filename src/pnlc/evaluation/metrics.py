@@ -205,7 +205,7 @@ def compare_methods(
     """Summaries of every method plus paired differences of each task metric against `reference`.
 
     Every method must cover exactly the reference's (task_id, seed) list (paired seeds); the
-    result is plain JSON (results/metrics/eval_{env}_{backend}.json).
+    result is plain JSON (results/metrics/eval/{env}_{backend}.json).
     """
     specs = task_metrics(env_name)
     if not episodes_by_method:

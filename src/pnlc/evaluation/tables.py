@@ -252,9 +252,6 @@ def cost_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = Non
         "Policy calls/decision",
         f"Input {tok}/decision",
         f"Output {tok}/decision",
-        "Seconds/decision",
-        "Critic ms (mean)",
-        "Critic ms (p50)",
         "Reads env reward",
         "Uses critic",
         "Base model",
@@ -275,9 +272,6 @@ def cost_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = Non
                     format_number(c.get("policy_calls"), 2),
                     format_number(c.get("input_tokens"), 0),
                     format_number(c.get("output_tokens"), 0),
-                    format_number(c.get("seconds"), 3),
-                    format_number(c.get("critic_ms"), 2),
-                    format_number(c.get("critic_ms_p50"), 2),
                     "yes" if s.get("reads_env_reward") else "no",
                     "yes" if s.get("uses_critic") else "no",
                     str(s.get("base_model", MISSING)),
@@ -288,8 +282,8 @@ def cost_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = Non
     if simulated:
         title += " (SIMULATED, backend sim: not the paper's numbers)"
     notes = [
-        "Policy calls count the policy role's calls for one decision (thought, goals, refinements, action); "
-        "critic ms is the critic's own time (embedding, forward pass, rendering), 0 when unused.",
+        "Policy calls count the policy role's calls for one decision (thought, goals, refinements, action). "
+        "Wall-clock seconds and critic milliseconds are measured, so they are in results/timing/.",
         *_mark_notes(by_env),
     ]
     if simulated:
@@ -297,7 +291,53 @@ def cost_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = Non
             0,
             SIMULATED_NOTE + " Simulated policies have no tokenizer: tokens are whitespace-separated words.",
         )
-    return Table(name or f"cost_{backend}", title, columns, tuple(rows), tuple(notes), align="ll" + "r" * 6 + "llll")
+    return Table(name or f"cost_{backend}", title, columns, tuple(rows), tuple(notes), align="ll" + "r" * 3 + "llll")
+
+
+def decision_time_table(timings: Sequence[Mapping[str, Any]], name: str) -> Table:
+    """Rows = (env, method); columns = measured wall-clock seconds per decision and critic milliseconds."""
+    columns = ("Env", "Method", "Decisions", "Seconds/decision", "Critic ms (mean)", "Critic ms (p50)",
+               "Critic ms (p95)")
+    by_env = {t["env"]: t for t in timings}
+    rows = []
+    for env in ENV_ORDER:
+        if env not in by_env:
+            continue
+        for method in order_methods(by_env[env]["methods"]):
+            t = by_env[env]["methods"][method]
+            rows.append((
+                env, method_label(method), str(t.get("decisions", MISSING)),
+                format_number(t.get("seconds"), 3), format_number(t.get("critic_ms"), 2),
+                format_number(t.get("critic_ms_p50"), 2), format_number(t.get("critic_ms_p95"), 2),
+            ))
+    simulated = any(t.get("simulated") for t in timings)
+    title = "Measured wall-clock time per decision (differs between runs and machines)"
+    notes = ["Critic ms is the critic's own time (embedding, forward pass, rendering), 0 when unused."]
+    if simulated:
+        title += " (SIMULATED policies: the seconds are those of the heuristic agents, not of an LLM)"
+    return Table(name, title, columns, tuple(rows), tuple(notes), align="ll" + "r" * 5)
+
+
+def pipeline_cost_table(rows: Sequence[Mapping[str, Any]], name: str) -> Table:
+    """Rows = rules grouped by phase, then one total per phase: jobs, wall seconds (sum and
+    largest job) and the largest resident memory of any job (from Snakemake's benchmark files)."""
+    columns = ("Phase", "Rule", "Jobs", "Wall s (sum)", "Wall s (max job)", "Max RSS MiB")
+    out = []
+    phases: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        phases.setdefault(str(row["phase"]), []).append(row)
+    for phase, members in phases.items():
+        for r in members:
+            out.append((phase, str(r["rule"]), str(r["jobs"]), f"{r['wall_s']:.1f}", f"{r['max_job_s']:.1f}",
+                        format_number(r["max_rss_mb"], 0)))
+        rss = [r["max_rss_mb"] for r in members if r["max_rss_mb"] is not None]
+        out.append((phase, "(phase total)", str(sum(r["jobs"] for r in members)),
+                    f"{sum(r['wall_s'] for r in members):.1f}", f"{max(r['max_job_s'] for r in members):.1f}",
+                    format_number(max(rss) if rss else None, 0)))
+    notes = ["Wall seconds of every job as Snakemake's `benchmark:` files record them; jobs of one rule may "
+             "run in parallel, so a phase's sum exceeds its elapsed time when they do."]
+    return Table(name, "Pipeline cost per rule and phase (measured)", columns, tuple(out), tuple(notes),
+                 align="ll" + "r" * 4)
 
 
 def differences_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = None) -> Table:

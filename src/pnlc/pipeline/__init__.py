@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 
-from pnlc.config import load_params
+from pnlc.config import ConfigError, Params, job_params, load_params
+
+
+def phase_params(args: argparse.Namespace) -> Params:
+    """The configuration a phase runs with: the values a workflow job was given (--config-json), or
+    the complete --params file for a run by hand."""
+    if args.config_json is None:
+        return load_params(args.params)
+    source = f"--config-json of pnlc {args.phase}"
+    try:
+        data = json.loads(args.config_json)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}: not valid JSON ({exc})") from None
+    return job_params(data, source)
 
 
 def run_phase(args: argparse.Namespace) -> int:
@@ -12,7 +26,7 @@ def run_phase(args: argparse.Namespace) -> int:
         from pnlc.pipeline.episode import show_episode
 
         return show_episode(args.file, args.index)
-    params = load_params(args.params)
+    params = phase_params(args)
     if args.phase == "generate":
         from pnlc.pipeline.generate import generate
 
@@ -36,13 +50,18 @@ def run_phase(args: argparse.Namespace) -> int:
     elif args.phase == "summarize":
         from pnlc.pipeline.evaluate import summarize
 
-        summarize(params, args.env, args.inputs, args.out)
+        summarize(params, args.env, args.inputs, args.out, args.timing)
     elif args.phase == "report":
         from pnlc.pipeline.report import report
 
-        report(params, args.metrics, args.critic_metrics, args.evals, args.out_dir, args.ceilings)
+        report(params, args.metrics, args.critic_metrics, args.evals, args.out_dir, args.ceilings, args.timing,
+               args.timing_dir, args.viewers)
+    elif args.phase == "pipeline-cost":
+        from pnlc.pipeline.report import pipeline_cost
+
+        pipeline_cost(args.benchmarks, args.root, dict(args.phase_of), args.out_dir, args.name)
     elif args.phase == "p4g":
         from pnlc.pipeline.p4g import p4g_experiment
 
-        p4g_experiment(params, args.out, args.figure, args.work_dir, args.threads)
+        p4g_experiment(params, args.out, args.figure, args.threads)
     return 0

@@ -8,9 +8,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
 
-from pnlc.config import ConfigError, Params
+from pnlc.config import ConfigError, Params, StatsConfig, build
 from pnlc.data import append_jsonl, episode_from_dict, read_jsonl, truncate_incomplete
-from pnlc.pipeline.factory import agent_config, derive_seed, episode_meta, load_critic, make_embedder, make_env, make_policy
+from pnlc.pipeline.factory import agent_config, critic_spec, derive_seed, episode_meta, load_critic, make_embedder, make_env, make_policy
 from pnlc.pipeline.generate import partial_path
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def evaluate(
     from pnlc.agents.methods import make_agent
     from pnlc.agents.runner import run_task
 
-    spec = params.section("evaluate").critics.get(method)
+    spec = critic_spec(params, method)
     if spec is not None and critic_path is None:
         raise ConfigError(
             f"method {method} reads a critic (evaluate.critics.{method}: variant {spec.variant!r}); pass --critic "
@@ -80,10 +80,13 @@ def pnlc_versus_all(by_method: dict, env_name: str, ev) -> dict:
     }
 
 
-def summarize(params: Params, env_name: str, inputs: Sequence[Path], out: Path) -> dict:
+def summarize(params: Params, env_name: str, inputs: Sequence[Path], out: Path, timing_out: Path) -> dict:
+    """Metrics of every method to `out`, and their measured wall-clock fields to `timing_out`."""
+    from pnlc.evaluation.cost import split_timing
     from pnlc.evaluation.metrics import compare_methods, write_metrics_json
 
-    ev = params.section("evaluate")
+    ev = build(StatsConfig, {k: params.raw["evaluate"][k] for k in ("bootstrap_samples", "confidence", "seed")},
+               "evaluate", params.source)
     by_method: dict[str, list] = defaultdict(list)
     for path in inputs:
         for ep in read_jsonl(path, episode_from_dict):
@@ -94,5 +97,7 @@ def summarize(params: Params, env_name: str, inputs: Sequence[Path], out: Path) 
     )
     if "pnlc" in by_method:
         result["pnlc_vs"] = pnlc_versus_all(by_method, env_name, ev)
+    result, timing = split_timing(result)
     write_metrics_json(out, result)
+    write_metrics_json(timing_out, timing)
     return result

@@ -79,7 +79,7 @@ def episode_meta(params: Params, kind: str = "prior") -> Any:
     return EpisodeMeta(
         backend=params.backend,
         model=model_name(params, kind),
-        max_steps=params.section("evaluate").max_steps,
+        max_steps=params.raw["evaluate"]["max_steps"],
     )
 
 
@@ -104,22 +104,22 @@ def make_embedder(params: Params) -> Any:
 
 
 def agent_config(params: Params, env_name: str) -> Any:
+    """The methods' knobs: AgentConfig's fields read from `evaluate`, and the environment's metric scale."""
+    import dataclasses
+
     from pnlc.agents.methods import AgentConfig
 
-    ev = params.section("evaluate")
-    return AgentConfig(
-        n_pos=ev.n_pos,
-        n_neg=ev.n_neg,
-        refine_rounds=ev.refine_rounds,
-        best_of_n=ev.best_of_n,
-        reflexion_trials=ev.reflexion_trials,
-        reflexion_stop_on_success=ev.reflexion_stop_on_success,
-        lats_branching=ev.lats_branching,
-        lats_depth=ev.lats_depth,
-        lats_exploration=ev.lats_exploration,
-        lats_reward_weight=ev.lats_reward_weight,
-        metric_scale=METRIC_SCALE[env_name],
-    )
+    ev = params.raw["evaluate"]
+    knobs = {f.name: ev[f.name] for f in dataclasses.fields(AgentConfig) if f.name != "metric_scale"}
+    return build(AgentConfig, {**knobs, "metric_scale": METRIC_SCALE[env_name]}, "evaluate", params.source)
+
+
+def critic_spec(params: Params, method: str) -> Any:
+    """What a critic-reading method runs (evaluate.critics.<method>), or None for other methods."""
+    from pnlc.config import CriticSpec
+
+    spec = params.raw["evaluate"].get("critics", {}).get(method)  # a job is given only its own entry
+    return None if spec is None else build(CriticSpec, spec, f"evaluate.critics.{method}", params.source)
 
 
 def load_critic(path: Path | None, embedder: Any, transform: str) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pnlc.config import Params
 from pnlc.data import append_jsonl, truncate_incomplete
-from pnlc.pipeline.factory import agent_config, derive_seed, episode_meta, make_env, make_policy
+from pnlc.pipeline.factory import derive_seed, episode_meta, make_env, make_policy
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def without_timings(episode):
 def generate(params: Params, env_name: str, shard: int, out: Path) -> int:
     from tqdm import tqdm
 
-    from pnlc.agents.methods import make_agent
+    from pnlc.agents.methods import React
     from pnlc.agents.runner import run_episode
 
     run = params.run
@@ -56,7 +56,7 @@ def generate(params: Params, env_name: str, shard: int, out: Path) -> int:
     if not tasks:
         raise ValueError(f"env.{env_name}: the train split has no tasks")
     policy = make_policy(params, env_name, gen.policy)
-    agent = make_agent("react", policy, None, agent_config(params, env_name))
+    agent = React("react", policy, cfg=None)  # the prior reads none of the methods' knobs
 
     part = partial_path(Path(out))
     done = truncate_incomplete(part)

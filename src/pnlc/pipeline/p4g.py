@@ -62,7 +62,10 @@ def plot_aucs(results: dict[str, dict[str, Any]], path: Path) -> None:
         fig.savefig(tmp, format="png", dpi=120)
 
 
-def p4g_experiment(params: Params, out: Path, figure: Path, work_dir: Path, threads: int = 1) -> dict[str, Any]:
+def p4g_experiment(params: Params, out: Path, figure: Path, threads: int = 1) -> dict[str, Any]:
+    """Train the critic on the training dialogues (in a temporary folder) and score the held-out ones."""
+    import tempfile
+
     import torch
 
     from pnlc.envs.persuasion.baseline import BowConfig, bow_logreg_probabilities
@@ -94,10 +97,10 @@ def p4g_experiment(params: Params, out: Path, figure: Path, work_dir: Path, thre
     embedder = make_embedder(params)
     texts = [([s.state_summary for s in ep.steps], ep.final_summary) for ep in train_eps]
     data, _ = build_transitions(train_eps, texts, embedder, METRIC_SCALE["persuasion"])
-    tcfg = train_config(params, params.section("evaluate").critics["pnlc"].variant, cfg.split_seed)
-    critic_dir = Path(work_dir) / "critic"
-    train_metrics = fit(data, tcfg, critic_dir)
-    model = load_critic(critic_dir / "critic.ckpt", embedder.model_id)
+    tcfg = train_config(params, params.raw["evaluate"]["critics"]["pnlc"]["variant"], cfg.split_seed)
+    with tempfile.TemporaryDirectory(prefix="p4g-critic-") as critic_dir:
+        train_metrics = fit(data, tcfg, Path(critic_dir))
+        model = load_critic(Path(critic_dir) / "critic.ckpt", embedder.model_id)
 
     states = p4g_states(test_eps)
     labels = np.array([s.label for s in states], dtype=int)

@@ -128,7 +128,12 @@ def report(
     evals: Sequence[Path],
     out_dir: Path,
     ceilings: Sequence[Path] = (),
+    timings: Sequence[Path] = (),
+    timing_dir: Path | None = None,
+    viewers: Sequence[Path] = (),
 ) -> None:
+    """Tables and figures under `out_dir`, the wall-clock table under `timing_dir`, and one episode
+    viewer per evaluation file (`viewers[i]` shows `evals[i]`)."""
     from pnlc.evaluation import figures, tables, viewer
     from pnlc.evaluation.metrics import read_metrics_json
     from pnlc.evaluation.paper import comparison_table
@@ -151,7 +156,7 @@ def report(
         curves, fdir / f"critic_calibration_{backend}.png",
         title="Critic calibration on held-out episodes (outcome goals)", simulated=backend == "sim",
     )
-    variant = params.section("evaluate").critics["pnlc"].variant
+    variant = params.raw["evaluate"]["critics"]["pnlc"]["variant"]
     critics, bounds = critic_documents(critic_docs, ceilings, variant)
     if not critics:
         raise ValueError(
@@ -162,13 +167,64 @@ def report(
     )
     write_critic_matters(params, metrics_list, critic_docs, out_dir)
     write_summary(summary_rows(metrics_list), out_dir / "summary.json", out_dir / "plots" / "methods.csv")
-    for path in evals:
-        path = Path(path)
-        env, be, method, seed = path.parts[-4], path.parts[-3], path.parts[-2], path.stem
-        episodes = read_jsonl(path, episode_from_dict)[: params.section("report").viewer_episodes]
-        viewer.write_viewer(
-            out_dir / "viewer" / env / be / f"{method}_{seed}.html",
-            episodes,
-            title=f"{env} — {method} ({be}, {seed})",
-        )
+    if timing_dir is not None:
+        docs = [json.loads(Path(p).read_text(encoding="utf-8")) for p in timings]
+        tables.write_table(tables.decision_time_table(docs, name=f"decision_time_{backend}"), timing_dir)
+    if len(viewers) != len(evals):
+        raise ValueError(f"report: {len(evals)} --evals but {len(viewers)} --viewers; give one viewer per file")
+    shown = params.section("report").viewer_episodes
+    for path, page in zip(evals, viewers):
+        episodes = read_jsonl(path, episode_from_dict)[:shown]
+        first = episodes[0] if episodes else None
+        title = f"{first.env} — {first.policy} ({first.backend})" if first else Path(path).name
+        viewer.write_viewer(Path(page), episodes, title=title)
     log.info("report written under %s", out_dir)
+
+
+def read_benchmark(path: Path) -> dict[str, float | None]:
+    """Wall seconds and max RSS (MiB; None where the platform reports none) of one Snakemake benchmark file."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    if not rows or "s" not in rows[0]:
+        raise ValueError(f"{path}: not a Snakemake benchmark file (no 's' column); rerun the job")
+
+    def number(text: str | None) -> float | None:
+        try:
+            return float(text) if text not in (None, "", "-", "NA") else None
+        except ValueError:
+            return None
+
+    wall = number(rows[-1]["s"])
+    if wall is None:
+        raise ValueError(f"{path}:2: wall seconds {rows[-1]['s']!r} is not a number")
+    return {"wall_s": wall, "max_rss_mb": number(rows[-1].get("max_rss"))}
+
+
+def pipeline_cost(
+    benchmarks: Sequence[Path], root: Path, phase_of: Mapping[str, str], out_dir: Path, name: str
+) -> list[dict[str, Any]]:
+    """Sum the benchmark files under `root` (<root>/<rule>/...) into the pipeline-cost table."""
+    from pnlc.evaluation import tables
+
+    by_rule: dict[str, list[dict[str, float | None]]] = {}
+    for path in benchmarks:
+        rel = Path(path).resolve().relative_to(Path(root).resolve())
+        by_rule.setdefault(rel.parts[0], []).append(read_benchmark(Path(path)))
+    unknown = sorted(set(by_rule) - set(phase_of))
+    if unknown:
+        raise ValueError(f"pipeline-cost: no --phase-of for rule(s) {', '.join(unknown)}")
+    rows = []
+    for rule, phase in phase_of.items():
+        if rule not in by_rule:
+            continue
+        jobs = by_rule[rule]
+        rss = [j["max_rss_mb"] for j in jobs if j["max_rss_mb"] is not None]
+        rows.append({
+            "phase": phase, "rule": rule, "jobs": len(jobs),
+            "wall_s": float(sum(j["wall_s"] or 0.0 for j in jobs)),
+            "max_job_s": float(max(j["wall_s"] or 0.0 for j in jobs)),
+            "max_rss_mb": max(rss) if rss else None,
+        })
+    tables.write_table(tables.pipeline_cost_table(rows, name), out_dir)
+    log.info("pipeline cost of %d jobs written under %s", sum(r["jobs"] for r in rows), out_dir)
+    return rows

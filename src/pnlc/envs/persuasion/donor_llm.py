@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pnlc.envs.persuasion.donation import parse_donation
-from pnlc.envs.persuasion.prompts import load_prompt, prompt_hash, render
+from pnlc.data.prompts import load_prompt
 from pnlc.envs.persuasion.summary import strip_donation_line
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class LLMDonor:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.template = load_prompt(PROMPT_NAME)
-        self.prompt_hash = prompt_hash(self.template)
+        self.prompt_hash = self.template.sha256
         self.lines: list[str] = []
         self.calls = 0
         self.input_tokens = 0
@@ -98,9 +98,7 @@ class LLMDonor:
                 f"The persuader can send {left} more message{'s' if left != 1 else ''}. "
                 "Write your reply as the donor."
             )
-        prompt = render(
-            self.template, PROMPT_NAME, persona=self.persona, dialogue="\n".join(self.lines), instruction=instruction
-        )
+        prompt = self.template.render(persona=self.persona, dialogue="\n".join(self.lines), instruction=instruction)
         raw = self._complete((user(prompt),))
         reply = read_reply(raw, must_decide=final)
         if reply is None:
