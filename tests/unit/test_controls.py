@@ -172,7 +172,9 @@ def test_unknown_transform_and_missing_variant_are_named() -> None:
 
 
 def test_quick_method_list_holds_the_controls(params) -> None:
-    critics = params.section("evaluate").critics
+    from pnlc.pipeline.factory import critic_spec
+
+    critics = {m: critic_spec(params, m) for m in params.raw["evaluate"]["critics"]}
     for method in ("pnlc_const", "pnlc_shuffled", "pnlc_inverted", "pnlc_data10", "pnlc_data30"):
         assert method in params.sizes["quick"].methods and critics[method].loop == "pnlc"
     assert (critics["pnlc_const"].transform, critics["pnlc_inverted"].transform) == ("base_rate", "inverted")

@@ -78,8 +78,10 @@ def critic_documents(
 
 def pnlc_loop_methods(params: Params) -> dict[str, Any]:
     """The evaluated methods that run the PNLC loop, each with its CriticSpec (pnlc included)."""
-    critics = params.section("evaluate").critics
-    return {m: critics[m] for m in params.run.methods if m in critics and critics[m].loop == "pnlc"}
+    from pnlc.pipeline.factory import critic_spec
+
+    specs = {m: critic_spec(params, m) for m in params.run.methods}
+    return {m: spec for m, spec in specs.items() if spec is not None and spec.loop == "pnlc"}
 
 
 def pooled_aucs(critic_docs: Mapping[Path, dict], seed: int) -> dict[tuple[str, str], float | None]:
@@ -101,7 +103,7 @@ def write_critic_matters(params: Params, metrics_list: Sequence[dict], critic_do
 
     backend, simulated = params.backend, tables.is_simulated(metrics_list)
     loops = pnlc_loop_methods(params)
-    seed = params.section("evaluate").critic_seed
+    seed = params.raw["evaluate"]["critic_seed"]
     others = [m for m in loops if m != controls.PNLC]
     aucs = pooled_aucs(critic_docs, seed)
     envs = {env for env, _variant in aucs}
