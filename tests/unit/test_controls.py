@@ -176,7 +176,7 @@ def test_quick_method_list_holds_the_controls(params) -> None:
 
     critics = {m: critic_spec(params, m) for m in params.raw["evaluate"]["critics"]}
     for method in ("pnlc_const", "pnlc_shuffled", "pnlc_inverted", "pnlc_data10", "pnlc_data30"):
-        assert method in params.sizes["quick"].methods and critics[method].loop == "pnlc"
+        assert method in params.raw["sizes"]["quick"]["methods"] and critics[method].loop == "pnlc"
     assert (critics["pnlc_const"].transform, critics["pnlc_inverted"].transform) == ("base_rate", "inverted")
 
 

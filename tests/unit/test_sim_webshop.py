@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from pnlc.agents.methods import AgentConfig, make_agent
 from pnlc.agents.roles import DecisionContext, GoalSet, Policy
@@ -228,7 +229,7 @@ def test_knobs_are_validated_by_name():
         build(W.PARAMS_TYPE, broken, "agents.sim.webshop")
     with pytest.raises(ValueError, match="temperature"):
         dataclasses.replace(KNOBS, temperature=0.0)
-    data = load_params(ROOT / "params.yaml").raw
+    data = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     data["agents"]["sim"]["webshop"]["p_open_first"] = 0.3
     with pytest.raises(ConfigError, match="p_open_first"):
         validate(data)

@@ -71,6 +71,25 @@ def warning(lines: Sequence[ValueLine], knobs: RefineKnobs) -> ValueLine | None:
     return None
 
 
+def own_moves(conduct: str) -> list[tuple[str, str]]:
+    """The (thought, action) pairs of a reflection's conduct text (`runner.conduct_text`), in order."""
+    moves: list[tuple[str, str]] = []
+    thought = None
+    for line in conduct.splitlines():
+        text = line.strip()
+        if text.split(". ", 1)[-1].startswith("Thought:"):
+            thought = text.split("Thought:", 1)[1].strip()
+        elif text.startswith("Action:") and thought is not None:
+            moves.append((thought, text.split("Action:", 1)[1].strip()))
+            thought = None
+    return moves
+
+
+def succeeded(result: str) -> bool:
+    """Whether a reflection's result line (`runner.result_text`) reports success."""
+    return result.strip().lower().startswith("result: success")
+
+
 class SimPolicyBase:
     """Seeding and the draft-keeping rule of a simulated policy; environments supply the moves.
 

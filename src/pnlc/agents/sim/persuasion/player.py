@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from pnlc.agents.roles import DecisionContext, GoalSet
-from pnlc.agents.sim.base import SimPolicyBase
+from pnlc.agents.sim.base import SimPolicyBase, own_moves, succeeded
 from pnlc.agents.sim.persuasion.beliefs import Beliefs, read_beliefs
 from pnlc.agents.sim.persuasion.params import PersuasionSimParams
 from pnlc.agents.sim.persuasion.repertoire import (
@@ -170,13 +170,15 @@ class PersuasionPlayer(SimPolicyBase):
         hope = MOOD_HOPE.get(self.beliefs(ctx).mood, 0.4)
         return float(np.clip(hope + self.rng("estimate").normal(0.0, self.params.value_noise), 0.0, 1.0))
 
-    def reflect(self, final_summary: str, outcome_text: str) -> str:
-        s = final_summary.lower()
+    def reflect(self, conduct: str, result: str) -> str:
+        """A lesson read from its own moves and the dialogue as it last saw it, never the persona."""
+        s = conduct.lower()
         if "before building rapport" in s or "annoyed" in s or "pressured" in s:
             return LESSON_EARLY_ASK
         if "asked whether" in s or "doubted" in s or "said money is tight" in s or "asked why" in s:
             return LESSON_DOUBTS
-        if "asked for a donation" not in s and "refuses" in s:
+        asked = any(parse_thought(thought)[0] == "ask" for thought, _action in own_moves(conduct))
+        if not asked and not succeeded(result):
             return LESSON_NO_ASK
         return LESSON_GENERAL
 

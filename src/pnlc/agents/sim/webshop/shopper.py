@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from pnlc.agents.roles import DecisionContext, GoalSet
-from pnlc.agents.sim.base import SimPolicyBase
+from pnlc.agents.sim.base import SimPolicyBase, own_moves, succeeded
 from pnlc.agents.sim.webshop.params import WebShopSimParams
 from pnlc.agents.sim.webshop.reading import (
     missing_attributes,
@@ -18,7 +18,7 @@ from pnlc.agents.sim.webshop.reading import (
     parse_instruction,
     wanted_options,
 )
-from pnlc.agents.sim.webshop.repertoire import Memory, action_for, fallback_action, page_kind
+from pnlc.agents.sim.webshop.repertoire import Memory, action_for, fallback_action, move_of, page_kind
 from pnlc.envs.webshop import (
     OUTCOME_ATTRIBUTES,
     OUTCOME_MISSING_ATTRIBUTES,
@@ -142,14 +142,16 @@ class Shopper(SimPolicyBase):
             v = 0.5
         return float(np.clip(v + self.params.value_noise * self.rng("estimate").normal(), 0.0, 1.0))
 
-    def reflect(self, final_summary: str, outcome_text: str) -> str:
-        text = f"{final_summary} {outcome_text}"
-        if OUTCOME_SUCCESS in text:
+    def reflect(self, conduct: str, result: str) -> str:
+        """A lesson read from its own moves and its score, never the hidden goal's attributes."""
+        if succeeded(result):
             return LESSON_SUCCESS
-        if OUTCOME_NO_PURCHASE in text:
+        moves = [move_of(thought) for thought, _action in own_moves(conduct)]
+        if "buy" not in moves:
             return LESSON_NO_PURCHASE
-        if OUTCOME_WRONG_TYPE in text or OUTCOME_MISSING_ATTRIBUTES in text:
-            return LESSON_PRODUCT
+        if "select" not in moves:
+            return LESSON_OPTIONS
+        return LESSON_PRODUCT
         if OUTCOME_MISSING_OPTIONS in text:
             return LESSON_OPTIONS
         if OUTCOME_OVER_PRICE in text:
