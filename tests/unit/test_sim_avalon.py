@@ -15,6 +15,7 @@ from pnlc.agents.roles import DecisionContext, Policy
 from pnlc.agents.runner import EpisodeMeta, play_policy, run_task
 from pnlc.agents.sim.avalon import (
     LESSON_ASSASSINATED,
+    LESSON_WON,
     LESSON_QUESTS_FAILED,
     MOVES_BY_DECISION,
     PARAMS_TYPE,
@@ -244,9 +245,13 @@ def test_switching_on_noise_costs(react_games) -> None:
 
 def test_lessons_shift_the_prior_mildly() -> None:
     policy = make_sim_policy(CFG, "prior", KNOBS)
-    lost = "Good won three quests; the Assassin named Player 2, who was Merlin: evil wins."
-    assert policy.reflect(lost, "Outcome: assassinated=true.") == LESSON_ASSASSINATED
-    assert policy.reflect("Evil failed three quests: evil wins.", "") == LESSON_QUESTS_FAILED
+    moves = "Your moves, in order:\n1. Thought: Stay quiet.\n   Action: say[nothing]\n"
+    late = moves + "Before your last move: Good has 2 successes, evil 1. Now quest 4, proposal 1."
+    early = moves + "Before your last move: Good has 1 success, evil 2. Now quest 4, proposal 1."
+    failure, success = "Result: failure (score 0.00 of 1.00).", "Result: success (score 1.00 of 1.00)."
+    assert policy.reflect(late, failure) == LESSON_ASSASSINATED
+    assert policy.reflect(early, failure) == LESSON_QUESTS_FAILED
+    assert policy.reflect(early, success) == LESSON_WON
     ctx = context_at("say")
     base = policy.propose_weights(ctx)["accuse"]
     taught = policy.propose_weights(DecisionContext("avalon", ctx.observation, ctx.summary, notes=(LESSON_ASSASSINATED,)))

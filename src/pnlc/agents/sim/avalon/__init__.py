@@ -14,7 +14,6 @@ from pnlc.agents.sim.avalon.knobs import AvalonSimParams
 from pnlc.agents.sim.avalon.oracle import AvalonOracle
 from pnlc.agents.sim.avalon.player import (
     LESSON_ASSASSINATED,
-    LESSON_LOST,
     LESSON_QUESTS_FAILED,
     LESSON_WON,
     AvalonPlayer,
@@ -41,7 +40,6 @@ __all__ = [
     "AvalonSimParams",
     "KINDS",
     "LESSON_ASSASSINATED",
-    "LESSON_LOST",
     "LESSON_QUESTS_FAILED",
     "LESSON_WON",
     "MOVES_BY_DECISION",

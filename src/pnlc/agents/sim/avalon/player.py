@@ -24,7 +24,7 @@ from pnlc.agents.sim.avalon.beliefs import Beliefs, Misreading, move_belief, rea
 from pnlc.agents.sim.avalon.knobs import AvalonSimParams
 from pnlc.agents.sim.avalon.repertoire import MOVES_BY_DECISION, NEEDS_EVIL, NEEDS_GOOD, phrasings, thought_move
 from pnlc.agents.sim.avalon.seats import View
-from pnlc.agents.sim.base import SimPolicyBase
+from pnlc.agents.sim.base import SimPolicyBase, succeeded
 from pnlc.critic.render import ValueLine
 from pnlc.envs.avalon import AvalonConfig
 from pnlc.envs.avalon.rules import (
@@ -45,8 +45,8 @@ LESSON_ASSASSINATED = (
 LESSON_QUESTS_FAILED = (
     "Lesson: quests failed because I let evil players onto teams; reject teams that include them."
 )
+_GOOD_SUCCESSES = re.compile(r"Good has (\d+) success")
 LESSON_WON = "Lesson: keeping my knowledge quiet while steering teams worked; keep doing that."
-LESSON_LOST = "Lesson: my team lost; pay closer attention to who was on the failed quests."
 _FEAR_QUESTS = re.compile(r"onto teams|quests failed", re.I)
 _FEAR_COVER = re.compile(r"assassinated|exposed", re.I)
 _ASSASSINATION = re.compile(r"assassinat|merlin survives", re.I)
@@ -193,14 +193,16 @@ class AvalonPlayer(SimPolicyBase):
         v = 0.5 + 0.15 * lead - cover + self.params.value_noise * self.rng("estimate").normal()
         return float(np.clip(v, 0.0, 1.0))
 
-    def reflect(self, final_summary: str, outcome_text: str) -> str:
-        text = f"{final_summary} {outcome_text}".lower()
-        if "who was merlin" in text or "assassinated=true" in text or '"assassinated": true' in text:
+    def reflect(self, conduct: str, result: str) -> str:
+        """A lesson read from its own conduct, the board as it last saw it and whether it won; the
+        roles hidden from Merlin are never shown. A loss after good had (nearly) won its quests reads
+        as an assassination, otherwise as lost quests: the player's own guess, which can be wrong."""
+        if succeeded(result):
+            return LESSON_WON
+        board = _GOOD_SUCCESSES.search(conduct.split("Before your last move:", 1)[-1])
+        if board is not None and (board.group(1) in ("2", "3") or "name Merlin" in conduct):
             return LESSON_ASSASSINATED
-        if "evil failed three quests" in text:
-            return LESSON_QUESTS_FAILED
-        won = "agent_win=true" in text or ("agent_win=" not in text and "good wins" in text)
-        return LESSON_WON if won else LESSON_LOST
+        return LESSON_QUESTS_FAILED
 
 
 def _softmax(scores: Sequence[float]) -> np.ndarray:
