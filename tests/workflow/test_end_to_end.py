@@ -29,7 +29,7 @@ def run(cmd, cwd, env=ENV, timeout=900, stderr=True):
 def shrink(params: dict) -> dict:
     params["envs"] = ["avalon"]
     params["sizes"]["quick"].update(
-        train_episodes=16, shards=2, test_tasks=3, critic_max_steps=10,
+        train_episodes=24, shards=2, test_tasks=3, critic_max_steps=10,
         methods=["react", "pnlc", "pnlc_const", "pnlc_data10"],
     )
     params["train"]["critic"].update(batch_size=64, val_every_n_steps=5, log_every_n_steps=5)
