@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - one clear line for the user, details under -v
         known = _known_errors()
         if isinstance(exc, known):
-            print(f"pnlc {args.phase}: {exc}", file=sys.stderr)
+            print(f"pnlc {args.phase}: {_describe(exc)}", file=sys.stderr)
             if args.verbose:
                 raise
             return 1
@@ -145,7 +145,17 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from pnlc.envs.base import EnvError
     from pnlc.llm.base import LLMError
 
-    return (CorruptRecordError, RecordError, EnvError, LLMError, FileNotFoundError, ValueError)
+    return (CorruptRecordError, RecordError, EnvError, LLMError, OSError, ValueError)
+
+
+def _describe(exc: BaseException) -> str:
+    """The user's line for an error: the project's own messages as they are; an operating-system
+    error (full disk, read-only folder, no permission) as the file, the reason and what to do."""
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else "writing the output"
+        return (f"{where}: {exc.strerror} (errno {exc.errno}); make room or make the folder writable, then "
+                "rerun the same command (finished outputs are never half-written; a .partial file resumes)")
+    return str(exc)
 
 
 if __name__ == "__main__":

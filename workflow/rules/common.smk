@@ -9,6 +9,11 @@ from pnlc.config import project
 
 BACKEND = config["backend"]
 ENVS = list(config["envs"])
+if config["size"] not in config["sizes"]:
+    raise ValueError(
+        f"size: {config['size']!r} is not one of the sizes in params.yaml ({', '.join(config['sizes'])}); "
+        "pass one of them (e.g. --config size=quick) or add it under sizes"
+    )
 RUN = config["sizes"][config["size"]]
 VARIANTS = list(config["train"]["variants"])
 SEEDS_CRITIC = list(RUN["critic_seeds"])

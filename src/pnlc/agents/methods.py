@@ -528,8 +528,8 @@ def make_agent(method: str, policy: Policy, critic: Critic | None, cfg: AgentCon
     }
     if method not in builders:
         raise AgentConfigError(
-            f"unknown method {method!r}; choose one of {', '.join(BASE_METHODS)} or lats_n<simulations> "
-            f"(e.g. lats_n5, lats_n30)"
+            f"unknown method {method!r}; choose one of {', '.join(BASE_METHODS)}, lats_n<simulations> "
+            f"(e.g. lats_n5, lats_n30) or a name under evaluate.critics in params.yaml (e.g. pnlc_const)"
         )
     if method == "oracle" and policy_backend(policy) != "sim":
         raise AgentConfigError(

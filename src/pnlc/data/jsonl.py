@@ -69,10 +69,13 @@ def append_jsonl(path: str | os.PathLike[str], record: Any) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     line = (dumps(record) + "\n").encode("utf-8")
-    with open(target, "ab") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with open(target, "ab") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:  # a full disk names no file by itself
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
 
 
 def read_jsonl(path: str | os.PathLike[str], parse: Callable[[dict], T] | None = None) -> list[T]:

@@ -140,8 +140,8 @@ class CachedLLM:
             raise CacheMiss(
                 f"no recorded response in {self.cache.cache_dir} for a {self.backend}/{self.model} "
                 f"request (key {key[:16]}, tag {request.tag or '-'}, sample_index {request.sample_index}); "
-                "replay mode never calls the LLM: run with cache mode 'record' (needs the backend, e.g. "
-                "ANTHROPIC_API_KEY) to fill the cache, or point the cache dir at a recorded cache"
+                "replay mode never calls the LLM: set llm.cache_mode to 'record' (needs the backend, "
+                "e.g. ANTHROPIC_API_KEY) to fill the cache, or llm.cache_dir to a recorded cache"
             )
         completion = self.inner.complete(request)
         self.cache.put(key, canonical_request(self.backend, self.model, request), completion)

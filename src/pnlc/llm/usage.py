@@ -108,15 +108,15 @@ class SpendGuard:
         if self.call_cap is not None and calls + 1 > self.call_cap:
             raise BudgetExceeded(
                 f"call cap reached: {calls} paid call(s) made of call_cap={self.call_cap}, "
-                f"${spent:.4f} spent; raise the call cap in the LLM config or resume from the "
-                "response cache (cache mode record) to continue"
+                f"${spent:.4f} spent; raise llm.anthropic.call_cap in params.yaml and rerun: "
+                "calls already answered are replayed from the response cache (llm.cache_mode: record)"
             )
         if self.spend_cap_usd is not None and spent + estimate_usd > self.spend_cap_usd:
             raise BudgetExceeded(
                 f"spend cap reached: ${spent:.4f} spent over {calls} paid call(s); the next call "
                 f"(about ${estimate_usd:.4f}) would pass spend_cap_usd=${self.spend_cap_usd:.4f}; "
-                "raise the spend cap in the LLM config or resume from the response cache "
-                "(cache mode record) to continue"
+                "raise llm.anthropic.spend_cap_usd in params.yaml and rerun: calls already answered are "
+                "replayed from the response cache (llm.cache_mode: record)"
             )
 
     def charge(self, cost_usd: float) -> None:

@@ -89,7 +89,10 @@ def summarize(params: Params, env_name: str, inputs: Sequence[Path], out: Path, 
                "evaluate", params.source)
     by_method: dict[str, list] = defaultdict(list)
     for path in inputs:
-        for ep in read_jsonl(path, episode_from_dict):
+        episodes = list(read_jsonl(path, episode_from_dict))
+        if not episodes:
+            raise ValueError(f"{path}: no episodes; delete the file and rerun its evaluation job")
+        for ep in episodes:
             by_method[ep.policy].append(ep)
     result = compare_methods(
         dict(by_method), env_name, reference="react",

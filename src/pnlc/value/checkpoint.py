@@ -146,7 +146,11 @@ def load_critic(path: str | os.PathLike[str], expected_embedder_id: str | None =
     try:
         payload = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means the same thing here
-        raise CheckpointError(f"{p}: not a readable critic checkpoint ({exc}); retrain") from None
+        # torch's own message is several paragraphs about unpickling; the file is simply not ours
+        raise CheckpointError(
+            f"{p}: not a readable critic checkpoint ({type(exc).__name__} while loading it); retrain it with "
+            "the training phase"
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{p}: not a {CHECKPOINT_FORMAT} checkpoint; retrain with this version")
     embedder_id = payload["embedder_id"]

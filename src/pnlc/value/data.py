@@ -196,8 +196,10 @@ def load_npz(path: str | os.PathLike[str]) -> TransitionData:
             if missing:
                 raise TransitionDataError(f"{p}: missing key(s) {missing}; regenerate the file with the annotation phase")
             arrays = {k: npz[k] for k in wanted}
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise TransitionDataError(f"{p}: not a readable .npz ({exc}); regenerate it") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        # np.load reads a file that is no zip archive as a pickle and refuses it with a ValueError
+        reason = "not a zip archive" if isinstance(exc, ValueError) else str(exc)
+        raise TransitionDataError(f"{p}: not a readable .npz ({reason}); regenerate it with the annotation phase") from None
     texts = arrays.pop("outcome_goal_texts")
     embedder_id = arrays.pop("embedder_id")
     if texts.ndim != 1 or embedder_id.ndim != 0:

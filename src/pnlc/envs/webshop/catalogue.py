@@ -193,8 +193,8 @@ def index_goals(raw: Sequence[RawGoal], products: Mapping[str, Product], seed: i
 
 def _read_json(path: Path) -> Any:
     if not path.exists():
-        raise EnvError(f"{path}: no such file; point WebShopConfig.catalogue at the folder holding "
-                       f"the original WebShop files or use catalogue='generated'")
+        raise EnvError(f"{path}: no such file; set env.webshop.catalogue to the folder holding "
+                       f"the original WebShop files, or to 'generated'")
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
