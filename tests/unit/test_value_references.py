@@ -113,3 +113,24 @@ def test_fit_records_why_no_references_ran_for_annotations_without_texts():
     info = add_text_references(per_goal, _with_texts(data), np.arange(0, 40, 2), np.arange(1, 40, 2), CFG)
     assert info["references"] == list(REFERENCES)
     assert set(per_goal[0]["text_reference_auc"]) == set(REFERENCES)
+
+
+def test_a_training_set_too_small_for_the_vocabulary_is_recorded_not_fatal():
+    data = _with_texts(random_transition_data(200, 5, 8, 1, seed=3))
+    data = dataclasses.replace(data, texts=tuple(f"t{i}" for i in range(len(data.texts))))  # every word once
+    per_goal = [{"goal": "Outcome 0 happens."}]
+    info = add_text_references(per_goal, data, np.arange(0, 40, 2), np.arange(1, 40, 2), CFG_MIN_DF_5)
+    assert "lower train.references.min_df" in info["skipped"]
+
+
+CFG_MIN_DF_5 = dataclasses.replace(CFG, min_df=5)
+
+
+def test_complementary_goals_share_one_fit_that_agrees_with_a_separate_one():
+    train_texts, train_y = _texts(300, 6)
+    test_texts, _ = _texts(50, 7)
+    both = reference_probabilities(CFG, train_texts, np.stack([train_y, ~train_y], axis=1), test_texts)
+    alone = reference_probabilities(CFG, train_texts, ~train_y, test_texts)
+    np.testing.assert_allclose(both["tfidf_logreg"][:, 1], alone["tfidf_logreg"][:, 0], atol=1e-4)
+    for p in both.values():
+        np.testing.assert_array_equal(p[:, 1], 1.0 - p[:, 0])

@@ -253,7 +253,7 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
         "seconds": {"critic": critic_seconds, "references": reference_seconds, "bootstrap": bootstrap_seconds},
         "embedder_id": embedder.model_id,
     }
-    plot_reliability(Path(reliability), f"P4G held-out states (real human dialogues): {critic_name}",
+    plot_reliability(Path(reliability), f"P4G (real human dialogues), held-out states\n{critic_name}",
                      scores[critic_name], labels.astype(np.float64))
     plot_aucs(results, Path(figure))
     write_table(p4g_table(report), table_dir)

@@ -78,15 +78,24 @@ def _tfidf(cfg: ReferenceConfig, train_texts: Sequence[str], test_texts: Sequenc
 
 
 def _fit_columns(y: np.ndarray, x_train: Any, x_test: Any, make_model) -> np.ndarray:
-    """P(label = 1) per test row and label column, one fresh model per column; a column with one
-    training class gets that class's rate."""
+    """P(label = 1) per test row and label column, one fresh model per distinct column (a column
+    equal to an earlier one, or its complement, reuses that fit: "Good wins" is "Evil does not");
+    a column with one training class gets that class's rate."""
     n_test = x_test.shape[0]
     out = np.zeros((n_test, y.shape[1]), dtype=np.float64)
+    fitted: dict[bytes, int] = {}
     for k in range(y.shape[1]):
-        if np.unique(y[:, k]).size < 2:
-            out[:, k] = float(y[0, k])
+        col = y[:, k]
+        same, flipped = fitted.get(col.tobytes()), fitted.get((1 - col).tobytes())
+        if np.unique(col).size < 2:
+            out[:, k] = float(col[0])
+        elif same is not None:
+            out[:, k] = out[:, same]
+        elif flipped is not None:
+            out[:, k] = 1.0 - out[:, flipped]
         elif n_test:
-            out[:, k] = make_model().fit(x_train, y[:, k]).predict_proba(x_test)[:, 1]
+            out[:, k] = make_model().fit(x_train, col).predict_proba(x_test)[:, 1]
+            fitted[col.tobytes()] = k
     return out
 
 
@@ -171,7 +180,14 @@ def add_text_references(per_goal: list[dict[str, Any]], data: Any, train_episode
         reason = "the annotations carry no texts (written before texts were stored); rerun the annotation phase"
         log.warning("text references skipped: %s", reason)
         return {"skipped": reason}
-    aucs, seconds = text_reference_aucs(data, train_episodes, val_episodes, cfg)
+    try:
+        aucs, seconds = text_reference_aucs(data, train_episodes, val_episodes, cfg)
+    except ValueError as exc:  # sklearn: min_df / max_features left no terms (a tiny training set)
+        if "no terms remain" not in str(exc) and "empty vocabulary" not in str(exc):
+            raise
+        reason = f"no vocabulary: {exc}; lower train.references.min_df or train on more episodes"
+        log.warning("text references skipped: %s", reason)
+        return {"skipped": reason}
     for goal, values in zip(per_goal, aucs):
         goal["text_reference_auc"] = values
     return {"references": list(REFERENCES), "seconds": seconds, "text": "state summary, blank line, thought"}
