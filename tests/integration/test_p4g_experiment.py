@@ -12,14 +12,21 @@ from pnlc.pipeline.p4g import p4g_experiment
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 
 
+@pytest.fixture(scope="module")
+def embed_cache(tmp_path_factory):
+    """One encoder cache for both state texts: the thoughts and the goal are embedded once."""
+    return tmp_path_factory.mktemp("embed")
+
+
 @pytest.mark.parametrize("state_text", ["summary", "dialogue"])
-def test_p4g_critic_is_scored_against_references_on_held_out_dialogues(repo, shared_data, tmp_path, state_text):
+def test_p4g_critic_is_scored_against_references_on_held_out_dialogues(repo, shared_data, tmp_path, state_text,
+                                                                       embed_cache):
     raw = copy.deepcopy(yaml.safe_load((repo / "params.yaml").read_text()))
     raw["p4g"]["data_dir"] = str(shared_data / "persuasion")
     raw["p4g"]["state_text"] = state_text
     raw["p4g"]["bootstrap"]["samples"] = 200
     raw["sizes"]["quick"]["critic_max_steps"] = 200
-    raw["embed"]["cache_dir"] = str(tmp_path / "embed")
+    raw["embed"]["cache_dir"] = str(embed_cache)
     params = params_from_dict(raw)
     out, fig, rel = tmp_path / "p4g.json", tmp_path / "p4g.png", tmp_path / "rel.png"
     report = p4g_experiment(params, out, fig, rel, tmp_path / "tables")
