@@ -134,3 +134,26 @@ def test_complementary_goals_share_one_fit_that_agrees_with_a_separate_one():
     np.testing.assert_allclose(both["tfidf_logreg"][:, 1], alone["tfidf_logreg"][:, 0], atol=1e-4)
     for p in both.values():
         np.testing.assert_array_equal(p[:, 1], 1.0 - p[:, 0])
+
+
+def test_fit_writes_text_reference_aucs_next_to_the_probe(tmp_path, repo):
+    import json
+
+    import yaml
+
+    from pnlc.config import params_from_dict
+    from pnlc.pipeline.train import reference_config, train_config
+    from pnlc.value.train import fit
+
+    raw = yaml.safe_load((repo / "params.yaml").read_text())
+    raw["sizes"][raw["size"]]["critic_max_steps"] = 2
+    raw["train"]["critic"].update(hidden_sizes=[8], batch_size=32, val_every_n_steps=1, log_every_n_steps=1,
+                                  accelerator="cpu")
+    params = params_from_dict(raw)
+    data = _with_texts(random_transition_data(400, 5, 8, 2, seed=4))
+    fit(data, train_config(params, "default", 0), tmp_path, reference_config(params))
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    goal = metrics["outcome_goals"]["per_goal"][0]
+    assert "linear_probe_auc" in goal
+    assert goal["text_reference_auc"]["tfidf_logreg"] > 0.95  # the outcome is written in the state
+    assert metrics["text_references"]["seconds"] >= 0
