@@ -19,7 +19,7 @@ PHASES = {
     "summarize": "metrics with bootstrap intervals for all methods of an environment (results/metrics/...)",
     "report": "tables, figures and episode viewers from the metrics (results/tables, results/figures)",
     "pipeline-cost": "wall time and memory per rule and phase from Snakemake's benchmark files (results/timing/)",
-    "p4g": "train and test the critic on PersuasionForGood's human dialogues (results/metrics/p4g_critic.json)",
+    "p4g": "train and test the critic and text references on PersuasionForGood's human dialogues (results/metrics/p4g_critic.json)",
     "episode": "print one recorded episode decision by decision",
 }
 
@@ -98,7 +98,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.choices["p4g"]
     p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--figure", required=True, type=Path)
+    p.add_argument("--figure", required=True, type=Path, help="AUC bars with their intervals (PNG)")
+    p.add_argument("--reliability", required=True, type=Path, help="the critic's held-out reliability diagram (PNG)")
+    p.add_argument("--tables", required=True, type=Path, help="folder of the table p4g.{csv,md,tex} (the workflow: results/p4g)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (Snakemake passes the job's)")
 
     ep = sub.choices["episode"]

@@ -84,7 +84,9 @@ class P4GConfig:
     data_dir: str  # PersuasionForGood folder (full_data.json, p4g_original/)
     train_fraction: float
     split_seed: int
-    bow: Mapping[str, Any]  # BowConfig of the bag-of-words baseline
+    state_text: str  # what the critic reads as the state: "summary" or "dialogue" (its last lines)
+    dialogue_window: int  # state_text dialogue: lines of the dialogue so far
+    bootstrap: Mapping[str, Any]  # samples, confidence, seed of the intervals over held-out dialogues
 
 
 SECTION_OWNERS = {

@@ -500,11 +500,12 @@ def test_group_by_method_orders_and_feeds_compare():
         runs, "avalon", reference="react", **BOOT)
 
 
-def _critic_doc(aucs, late, eces, pooled):
+def _critic_doc(aucs, late, eces, pooled, references=True):
     return {
         "outcome_goals": {
             "per_goal": [
-                {"goal": g, "auc": a, "ece": e, "by_phase": {"late": {"auc": l}}, "linear_probe_auc": a - 0.01}
+                {"goal": g, "auc": a, "ece": e, "by_phase": {"late": {"auc": l}}, "linear_probe_auc": a - 0.01,
+                 **({"text_reference_auc": {"tfidf_logreg": a + 0.1, "tfidf_svd_boosting": a + 0.2}} if references else {})}
                 for g, a, l, e in zip(("Good wins the game.", "Merlin is assassinated."), aucs, late, eces)
             ],
             "pooled": {"auc": pooled, "ece": 0.05, "by_phase": {}},
@@ -517,17 +518,20 @@ def test_critic_table_puts_critic_and_ceiling_side_by_side(tmp_path):
 
     critics = {"avalon": [_critic_doc((0.6, 0.7), (0.7, 0.8), (0.02, 0.04), 0.68),
                           _critic_doc((0.64, 0.7), (0.75, None), (0.04, 0.06), 0.7)],
-               "persuasion": [_critic_doc((0.55, 0.5), (0.6, 0.5), (0.1, 0.1), 0.52)]}
+               "persuasion": [_critic_doc((0.55, 0.5), (0.6, 0.5), (0.1, 0.1), 0.52, references=False)]}
     ceilings = {"avalon": [_critic_doc((0.81, 0.86), (0.92, 0.96), (0.03, 0.03), 0.9)]}
     table = critic_table(critics, ceilings, simulated=True, variant="default", name="critic_sim")
     rows = {(r[0], r[1]): r for r in table.rows}
-    assert rows[("avalon", "Good wins the game.")][2:] == ("0.620", "0.725", "0.030", "0.610", "0.810", "0.920")
+    assert rows[("avalon", "Good wins the game.")][2:] == (
+        "0.620", "0.725", "0.030", "0.610", "0.720", "0.820", "0.810", "0.920")
+    assert rows[("persuasion", "Good wins the game.")][6:8] == ("–", "–")  # annotations without texts
     assert rows[("avalon", "Merlin is assassinated.")][3] == "0.800"  # a missing phase AUC is left out of the mean
     assert rows[("avalon", "All outcome goals (pooled)")][2] == "0.690"
-    assert rows[("persuasion", "Good wins the game.")][6:] == ("–", "–")  # no simulator replay: no ceiling
+    assert rows[("persuasion", "Good wins the game.")][8:] == ("–", "–")  # no simulator replay: no ceiling
     assert rows[("avalon", "All outcome goals (pooled)")][5] == "–"  # no probe of the pooled goals
     assert [r[0] for r in table.rows][:3] == ["avalon"] * 3
     md = table.to_markdown()
     assert "SIMULATED" in md and "Ceiling AUC" in md and "Probe AUC" in md and "variant 'default'" in md
+    assert "TF-IDF LR AUC" in md and "Boosted trees AUC" in md
     real = critic_table(critics, {}, simulated=False, variant="default", name="critic_anthropic")
     assert "SIMULATED" not in real.to_markdown()

@@ -12,12 +12,12 @@ import pytest
 from pnlc.data.jsonl import read_jsonl, write_jsonl
 from pnlc.data.records import episode_from_dict
 from pnlc.envs.base import EnvError
+from pnlc.pipeline.p4g import NO_DIALOGUE, critic_state_texts, dialogue_window, state_text
+from pnlc.value.references import ReferenceConfig, tfidf_logreg
 from pnlc.envs.persuasion import (
     AGREES,
     AT_LEAST_ONE,
     REFUSES,
-    BowConfig,
-    bow_logreg_probabilities,
     load_p4g,
     p4g_goal_outcomes,
     p4g_states,
@@ -181,7 +181,9 @@ def test_missing_or_broken_file(tmp_path):
 # Bag-of-words baseline
 # --------------------------------------------------------------------------------------------- #
 
-BOW = BowConfig(inverse_regularization=1.0, ngram_max=2, min_df=1, max_features=5000, max_iter=200)
+BOW = ReferenceConfig(enabled=True, ngram_max=2, min_df=1, max_features=5000, inverse_regularization=1.0,
+                      max_iter=200, svd_components=8, boosting_iterations=20, boosting_max_depth=2,
+                      boosting_learning_rate=0.1, seed=0)
 
 
 def test_bow_baseline_learns_a_word_signal():
@@ -193,12 +195,29 @@ def test_bow_baseline_learns_a_word_signal():
         body = " ".join(rng.choice(words, size=6))
         texts.append(body + (" sure happy" if y else " no thanks"))
         labels.append(y)
-    p = bow_logreg_probabilities(BOW, texts[:150], labels[:150], texts[150:])
+    p = tfidf_logreg(BOW, texts[:150], labels[:150], texts[150:])[:, 0]
     assert p.shape == (50,) and ((p > 0.5) == np.array(labels[150:])).mean() > 0.95
-    const = bow_logreg_probabilities(BOW, texts[:3], [True, True, True], texts[3:6])
+    const = tfidf_logreg(BOW, texts[:3], [True, True, True], texts[3:6])[:, 0]
     assert const.tolist() == [1.0, 1.0, 1.0]
-    with pytest.raises(ValueError, match="labels"):
-        bow_logreg_probabilities(BOW, texts[:3], [True], texts[3:6])
+    with pytest.raises(ValueError, match="label"):
+        tfidf_logreg(BOW, texts[:3], [True], texts[3:6])
+
+
+def test_dialogue_state_text_is_the_last_lines_and_the_final_state_says_the_decision(tmp_path):
+    d = _write(tmp_path, [{"conversation": DIALOGUE_A, "reward": 0.5}, {"conversation": DIALOGUE_B, "reward": 0.0}])
+    eps = load_p4g(d)
+    states = p4g_states(eps)
+    texts = critic_state_texts(eps, states, "dialogue", 2)
+    assert [len(t) for t, _ in texts] == [4, 2]
+    assert texts[0][0][0] == NO_DIALOGUE
+    assert texts[0][0][2] == "Persuader: Have you heard of Save the Children?\nDonor: No. Is it legit?"
+    assert [state_text(s, "dialogue", 2) for s in states[:4]] == texts[0][0]
+    assert texts[0][1].endswith(AGREES) and texts[1][1].endswith(REFUSES)
+    assert texts[1][1].splitlines()[0] == "Donor: Not interested."
+    summaries = critic_state_texts(eps, states, "summary", 2)
+    assert summaries[0] == ([s.state_summary for s in eps[0].steps], eps[0].final_summary)
+    assert [state_text(s, "summary", 2) for s in states[:4]] == summaries[0][0]
+    assert dialogue_window(["a", "b", "c"], 5) == "a\nb\nc"
 
 
 def test_split_by_dialogue_is_disjoint_and_seeded():

@@ -95,3 +95,59 @@ def paired_difference(
     diff = np.array([float(a[k]) - float(b[k]) for k in keys], dtype=np.float64)
     mean, lo, hi = bootstrap_ci(diff, n_boot, ci, seed)
     return {"mean": mean, "lo": lo, "hi": hi, "n": len(keys)}
+
+
+def group_resample_counts(n_groups: int, n_boot: int, seed: int) -> np.ndarray:
+    """int64 [n_boot, n_groups]: how often each group (a dialogue, an episode) is drawn when
+    `n_groups` groups are resampled with replacement, once per bootstrap sample."""
+    if n_groups < 1:
+        raise ValueError("cannot resample zero groups; hold out at least one dialogue")
+    _check_args(n_boot, 0.5)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n_groups, size=(n_boot, n_groups))
+    counts = np.zeros((n_boot, n_groups), dtype=np.int64)
+    np.add.at(counts, (np.arange(n_boot)[:, None], draws), 1)
+    return counts
+
+
+def weighted_auc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """ROC AUC (ties count one half) of `scores` for binary `labels` with item weights [B, n]
+    (one row per weighting, e.g. bootstrap multiplicities): float [B], NaN where a row leaves
+    only one class."""
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    y = np.asarray(labels).ravel().astype(bool)
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    if s.size != y.size or w.shape[1] != s.size:
+        raise ValueError(f"weighted_auc: {s.size} scores, {y.size} labels, weights of shape {w.shape}")
+    if s.size == 0:
+        return np.full(w.shape[0], np.nan)
+    order = np.argsort(s, kind="stable")
+    s_sorted, y_sorted, w_sorted = s[order], y[order], w[:, order]
+    starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])  # one level per distinct score
+    pos = np.add.reduceat(w_sorted * y_sorted, starts, axis=1)
+    neg = np.add.reduceat(w_sorted * ~y_sorted, starts, axis=1)
+    neg_below = np.cumsum(neg, axis=1) - neg
+    total_pos, total_neg = pos.sum(axis=1), neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (pos * (neg_below + 0.5 * neg)).sum(axis=1) / (total_pos * total_neg)
+    out[(total_pos == 0) | (total_neg == 0)] = np.nan
+    return out
+
+
+def grouped_auc_interval(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, counts: np.ndarray,
+                         ci: float) -> dict[str, float | int | None]:
+    """AUC of scores for labels with a percentile-bootstrap interval that resamples groups, not
+    items: counts [B, G] (group_resample_counts) weight every item by its group's draws.
+    {"auc", "lo", "hi", "n", "groups"}; None values where the items hold one class."""
+    groups = np.asarray(groups, dtype=np.int64)
+    point = weighted_auc(scores, labels, np.ones((1, len(groups))))[0]
+    out: dict[str, float | int | None] = {"auc": None, "lo": None, "hi": None, "n": int(len(groups)),
+                                          "groups": int(np.unique(groups).size)}
+    if not np.isfinite(point):
+        return out
+    boot = weighted_auc(scores, labels, counts[:, groups])
+    boot = boot[np.isfinite(boot)]
+    alpha = (1.0 - float(ci)) / 2.0
+    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha]) if boot.size else (np.nan, np.nan)
+    out.update(auc=float(point), lo=float(lo), hi=float(hi))
+    return out

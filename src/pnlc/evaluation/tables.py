@@ -389,7 +389,7 @@ def _mean_of(values: Sequence[float | None]) -> float | None:
 
 
 def _goal_stats(docs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | None]]:
-    """Outcome goal -> AUC, late-third AUC, ECE and linear-probe AUC, each averaged over the given metrics documents
+    """Outcome goal -> AUC, late-third AUC, ECE, linear-probe AUC and text-reference AUCs, each averaged over the given metrics documents
     (critic seeds); "All outcome goals (pooled)" holds the pooled scores."""
     keys: dict[str, list[Mapping[str, Any]]] = {}
     for doc in docs:
@@ -404,9 +404,14 @@ def _goal_stats(docs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float 
             "auc_late": _mean_of([(s.get("by_phase") or {}).get("late", {}).get("auc") for s in summaries]),
             "ece": _mean_of([s.get("ece") for s in summaries]),
             "probe": _mean_of([s.get("linear_probe_auc") for s in summaries]),
+            **{ref: _mean_of([(s.get("text_reference_auc") or {}).get(ref) for s in summaries]) for ref in TEXT_REFERENCES},
         }
         for goal, summaries in keys.items()
     }
+
+
+# metrics.json names of the text references (pnlc.value.references.REFERENCES) and their columns
+TEXT_REFERENCES = {"tfidf_logreg": "TF-IDF LR AUC", "tfidf_svd_boosting": "Boosted trees AUC"}
 
 
 POOLED_GOALS = "All outcome goals (pooled)"
@@ -420,7 +425,8 @@ def critic_table(
     name: str,
 ) -> Table:
     """Per environment and outcome goal: the critic's held-out AUC (all states, last third of the
-    game) and ECE, the linear probe's AUC on the same embeddings, and the Monte-Carlo ceiling's AUC
+    game) and ECE, the linear probe's AUC on the same embeddings, the text references' AUC on the
+    same texts, and the Monte-Carlo ceiling's AUC
     on the same held-out episodes.
 
     critics:  env -> metrics.json documents of `variant` (one per critic seed)
@@ -436,7 +442,8 @@ def critic_table(
             rows.append((
                 env, goal,
                 format_number(c.get("auc"), 3), format_number(c.get("auc_late"), 3), format_number(c.get("ece"), 3),
-                format_number(c.get("probe"), 3), format_number(b.get("auc"), 3), format_number(b.get("auc_late"), 3),
+                format_number(c.get("probe"), 3), *(format_number(c.get(ref), 3) for ref in TEXT_REFERENCES),
+                format_number(b.get("auc"), 3), format_number(b.get("auc_late"), 3),
             ))
     notes = [
         f"Critic variant '{variant}', held-out episodes, mean over critic seeds. AUC ranks states by the critic's "
@@ -444,6 +451,9 @@ def critic_table(
         "Probe: a logistic regression on the same state and thought embeddings, fitted directly to the training "
         "episodes' outcomes; a critic well below it loses information in training, a probe near 0.5 means the "
         "embeddings do not carry the outcome.",
+        "TF-IDF LR, Boosted trees: text references fitted the same way to the words the critic reads (state summary "
+        "and thought): a TF-IDF n-gram logistic regression, and gradient-boosted trees on its SVD; – where the "
+        "annotations carry no texts.",
         "Ceiling: the outcome's probability from Monte-Carlo rollouts of the full simulator state after the same "
         "thoughts (hidden roles and counterparts' beliefs included). No critic reading a summary can rank better "
         "in expectation; – where no simulator can replay the data.",
@@ -457,8 +467,8 @@ def critic_table(
         name=name,
         title=title,
         columns=("Env", "Outcome goal", "Critic AUC", "Critic AUC (late)", "Critic ECE", "Probe AUC",
-                 "Ceiling AUC", "Ceiling AUC (late)"),
+                 *TEXT_REFERENCES.values(), "Ceiling AUC", "Ceiling AUC (late)"),
         rows=tuple(rows),
         notes=tuple(notes),
-        align="llrrrrrr",
+        align="llrrrr" + "r" * len(TEXT_REFERENCES) + "rr",
     )

@@ -126,6 +126,7 @@ def build_transitions(
         outcome_goal_texts=tuple(goal_texts),
         embedder_id=embedder.model_id,
         outcome_decided=np.concatenate(decided_rows) if decided_rows else None,
+        texts=tuple(table.texts),
     )
     return data, records
 

@@ -1,10 +1,16 @@
 """PersuasionForGood: a critic trained on real human dialogues, tested on held-out dialogues.
 
-The critic is trained exactly as for the simulated tasks (annotation of summaries and thoughts,
-goal-conditioned IQL) on 80 % of the dialogues, split by dialogue. On the other 20 % it scores, at
-every persuader turn, Q(state, thought, "The donor agrees to donate.") against whether the donor
-gave anything. A bag-of-words logistic regression on the same states is the baseline, both on the
-same summaries the critic reads and on the raw dialogue so far.
+The critic is trained exactly as for the simulated tasks (states and thoughts embedded,
+goal-conditioned IQL) on `p4g.train_fraction` of the dialogues, split by dialogue. Its state text
+is `p4g.state_text`: the rule-based summary of the dialogue so far, or the dialogue's last
+`p4g.dialogue_window` lines. On the held-out dialogues it scores, at every persuader turn,
+Q(state, thought, "The donor agrees to donate.") against whether the donor gave anything.
+
+Text references (value/references.py, `train.references`) are fitted to the training dialogues'
+states and scored on the same held-out states: on the summary and thought, on the whole dialogue
+so far, and (state_text dialogue) on exactly the critic's text. Every AUC, overall and by third of
+the dialogue, comes with a percentile-bootstrap interval that resamples held-out dialogues (not
+states: the states of one dialogue share its label); every model sees the same resamples.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -23,16 +30,61 @@ from pnlc.data import atomic_write_text
 log = logging.getLogger(__name__)
 
 THIRDS = ("early", "middle", "late")
+COLUMNS = ("all",) + THIRDS
+STATE_TEXTS = ("summary", "dialogue")
+NO_DIALOGUE = "The dialogue has not started."
+TABLE_NAME = "p4g"
 
 
-def auc_by_third(labels: np.ndarray, scores: np.ndarray, thirds: Sequence[str]) -> dict[str, Any]:
-    from sklearn.metrics import roc_auc_score
+@dataclasses.dataclass(frozen=True)
+class BootstrapConfig:
+    samples: int  # resamples of the held-out dialogues
+    confidence: float  # interval coverage, e.g. 0.95
+    seed: int
 
-    thirds = np.asarray(thirds)
-    out: dict[str, Any] = {"all": float(roc_auc_score(labels, scores)), "n": int(len(labels))}
+
+def dialogue_window(lines: Sequence[str], window: int) -> str:
+    """The last `window` lines of a dialogue ("Persuader: ..." / "Donor: ..."), or a sentence saying
+    that nothing has been said yet."""
+    kept = [line for line in lines if line][-window:]
+    return "\n".join(kept) if kept else NO_DIALOGUE
+
+
+def critic_state_texts(episodes: Sequence[Any], states: Sequence[Any], mode: str, window: int
+                       ) -> list[tuple[list[str], str]]:
+    """Per episode: the critic's state text before each persuader turn and after the dialogue
+    (`build_transitions`' input). summary: the rule-based summaries; dialogue: the last `window`
+    lines of the dialogue, the final state ending with the donation decision."""
+    from pnlc.envs.persuasion.summary import AGREES, REFUSES
+
+    if mode == "summary":
+        return [([s.state_summary for s in ep.steps], ep.final_summary) for ep in episodes]
+    per_episode: list[list[str]] = [[] for _ in episodes]
+    for s in states:
+        per_episode[s.episode_index].append(dialogue_window(s.prefix.split("\n"), window))
+    out = []
+    for ep, texts in zip(episodes, per_episode):
+        conv = list(ep.info["conversation"])
+        lines = [f"{'Persuader' if j % 2 == 0 else 'Donor'}: {t}" for j, t in enumerate(conv)]
+        decision = AGREES if float(ep.metric) > 0 else REFUSES
+        out.append((texts, dialogue_window(lines + [decision], window)))
+    return out
+
+
+def state_text(state: Any, mode: str, window: int) -> str:
+    """The critic's state text of one held-out decision point (same rule as in training)."""
+    return state.summary if mode == "summary" else dialogue_window(state.prefix.split("\n"), window)
+
+
+def auc_intervals(scores: np.ndarray, labels: np.ndarray, thirds: np.ndarray, dialogues: np.ndarray,
+                  counts: np.ndarray, confidence: float) -> dict[str, Any]:
+    """AUC with its dialogue-bootstrap interval over all states and each third of the dialogues."""
+    from pnlc.evaluation.stats import grouped_auc_interval
+
+    out = {"all": grouped_auc_interval(scores, labels, dialogues, counts, confidence)}
     for t in THIRDS:
         mask = thirds == t
-        out[t] = float(roc_auc_score(labels[mask], scores[mask])) if len(set(labels[mask])) == 2 else None
+        out[t] = grouped_auc_interval(scores[mask], labels[mask], dialogues[mask], counts, confidence)
     return out
 
 
@@ -42,40 +94,80 @@ def plot_aucs(results: dict[str, dict[str, Any]], path: Path) -> None:
 
     from pnlc.data import atomic_path
 
-    fig = Figure(figsize=(6.4, 3.6))
+    fig = Figure(figsize=(7.5, 4.0))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     names = list(results)
-    cols = ("all",) + THIRDS
     width = 0.8 / len(names)
     for i, name in enumerate(names):
-        vals = [results[name][c] if results[name][c] is not None else np.nan for c in cols]
-        ax.bar(np.arange(len(cols)) + i * width, vals, width, label=name)
+        stats = [results[name][c] for c in COLUMNS]
+        vals = np.array([s["auc"] if s["auc"] is not None else np.nan for s in stats])
+        lo = np.array([s["lo"] if s["lo"] is not None else np.nan for s in stats])
+        hi = np.array([s["hi"] if s["hi"] is not None else np.nan for s in stats])
+        ax.bar(np.arange(len(COLUMNS)) + i * width, vals, width, yerr=[vals - lo, hi - vals], capsize=2,
+               label=name, error_kw={"lw": 0.8})
     ax.axhline(0.5, color="grey", lw=0.8, ls="--")
-    ax.set_xticks(np.arange(len(cols)) + width * (len(names) - 1) / 2, cols)
+    ax.set_xticks(np.arange(len(COLUMNS)) + width * (len(names) - 1) / 2, COLUMNS)
     ax.set_ylim(0.3, 1.0)
     ax.set_ylabel("AUC: donor gives anything")
-    ax.set_title("PersuasionForGood held-out dialogues (real human data)")
-    ax.legend(fontsize=7)
+    ax.set_title("PersuasionForGood held-out dialogues (real human dialogues)")
+    ax.legend(fontsize=6)
     fig.tight_layout()
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, format="png", dpi=120)
 
 
-def p4g_experiment(params: Params, out: Path, figure: Path, threads: int = 1) -> dict[str, Any]:
-    """Train the critic on the training dialogues (in a temporary folder) and score the held-out ones."""
+def p4g_table(report: dict[str, Any]) -> Any:
+    """The held-out AUCs with their intervals, one row per model (evaluation.tables.Table)."""
+    from pnlc.evaluation.tables import Table, format_interval
+
+    rows = []
+    for name, stats in report["auc"].items():
+        cells = [format_interval({"mean": stats[c]["auc"], "lo": stats[c]["lo"], "hi": stats[c]["hi"]}, 3)
+                 for c in COLUMNS]
+        rows.append((name, *cells))
+    boot = report["bootstrap"]
+    notes = (
+        f"PersuasionForGood: real human dialogues with their real donations. {report['dialogues']['train']} training "
+        f"and {report['dialogues']['test']} held-out dialogues (split by dialogue, seed {report['split_seed']}); "
+        f"{report['heldout_states']} held-out persuader turns, {report['heldout_donor_rate']:.1%} of them in dialogues "
+        "whose persuadee donated.",
+        "AUC of P(the donor gives anything) at every persuader turn; early/middle/late = thirds of each dialogue. "
+        f"[lo, hi]: {boot['confidence']:.0%} percentile bootstrap over held-out dialogues ({boot['samples']} "
+        "resamples, the same for every row).",
+        f"The critic reads the state as {report['state_text_description']}, and the thought. References: TF-IDF "
+        "n-gram logistic regression and gradient-boosted trees on its SVD, fitted to the training dialogues' states.",
+    )
+    return Table(
+        name=TABLE_NAME,
+        title="PersuasionForGood (real human dialogues): held-out AUC of donation, critic against text references",
+        columns=("Model (text read)", "AUC (all)", "AUC (early)", "AUC (middle)", "AUC (late)"),
+        rows=tuple(rows),
+        notes=notes,
+    )
+
+
+def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, table_dir: Path,
+                   threads: int = 1) -> dict[str, Any]:
+    """Train the critic on the training dialogues (in a temporary folder), score it and the text
+    references on the held-out ones, and write the metrics, the AUC figure, the critic's
+    reliability figure and the table (`table_dir`/p4g.{csv,md,tex})."""
     import tempfile
 
     import torch
 
-    from pnlc.envs.persuasion.baseline import BowConfig, bow_logreg_probabilities
     from pnlc.envs.persuasion.p4g import AGREES, load_p4g, p4g_goal_outcomes, p4g_states, split_by_dialogue
+    from pnlc.evaluation.stats import group_resample_counts
+    from pnlc.evaluation.tables import write_table
     from pnlc.pipeline.annotate import build_transitions
     from pnlc.pipeline.factory import METRIC_SCALE, make_embedder
-    from pnlc.pipeline.train import train_config
+    from pnlc.pipeline.train import reference_config, train_config
     from pnlc.value.checkpoint import load_critic
+    from pnlc.value.diagnostics import plot_reliability
+    from pnlc.value.references import REFERENCE_LABELS, critic_text, reference_probabilities
     from pnlc.value.train import fit
 
+    t_start = time.perf_counter()
     cfg = params.section("p4g")
     data_dir = Path(cfg.data_dir)
     if not (data_dir / "full_data.json").exists():
@@ -83,6 +175,12 @@ def p4g_experiment(params: Params, out: Path, figure: Path, threads: int = 1) ->
             f"{params.source}: p4g.data_dir: {data_dir} has no full_data.json; point it at the "
             "PersuasionForGood folder"
         )
+    if cfg.state_text not in STATE_TEXTS:
+        raise ConfigError(f"{params.source}: p4g.state_text: {cfg.state_text!r} is not one of {STATE_TEXTS}")
+    if cfg.dialogue_window < 1:
+        raise ConfigError(f"{params.source}: p4g.dialogue_window: {cfg.dialogue_window} must be at least 1")
+    boot = build(BootstrapConfig, cfg.bootstrap, "p4g.bootstrap", params.source)
+    refs = reference_config(params)
     torch.set_num_threads(max(1, threads))
     episodes = [
         dataclasses.replace(ep, info={**dict(ep.info), "goal_outcomes": dict(p4g_goal_outcomes(ep))})
@@ -92,50 +190,75 @@ def p4g_experiment(params: Params, out: Path, figure: Path, threads: int = 1) ->
     train_idx, test_idx = split_by_dialogue(len(episodes), cfg.train_fraction, cfg.split_seed)
     train_eps = [episodes[i] for i in train_idx]
     test_eps = [episodes[i] for i in test_idx]
-    log.info("P4G: %d training and %d held-out dialogues", len(train_eps), len(test_eps))
+    train_states, states = p4g_states(train_eps), p4g_states(test_eps)
+    log.info("P4G: %d training and %d held-out dialogues (state text: %s)", len(train_eps), len(test_eps),
+             cfg.state_text)
 
+    mode, window = cfg.state_text, cfg.dialogue_window
+    view = "the rule-based summary" if mode == "summary" else f"the last {window} lines of the dialogue"
+    short = "summary" if mode == "summary" else f"last {window} dialogue lines"
     embedder = make_embedder(params)
-    texts = [([s.state_summary for s in ep.steps], ep.final_summary) for ep in train_eps]
-    data, _ = build_transitions(train_eps, texts, embedder, METRIC_SCALE["persuasion"])
+    t0 = time.perf_counter()
+    data, _ = build_transitions(train_eps, critic_state_texts(train_eps, train_states, mode, window), embedder,
+                                METRIC_SCALE["persuasion"])
     tcfg = train_config(params, params.raw["evaluate"]["critics"]["pnlc"]["variant"], cfg.split_seed)
     with tempfile.TemporaryDirectory(prefix="p4g-critic-") as critic_dir:
         train_metrics = fit(data, tcfg, Path(critic_dir))
         model = load_critic(Path(critic_dir) / "critic.ckpt", embedder.model_id)
-
-    states = p4g_states(test_eps)
     labels = np.array([s.label for s in states], dtype=int)
-    thirds = [s.third for s in states]
-    s_emb = embedder.embed([s.summary for s in states])
+    thirds = np.array([s.third for s in states])
+    dialogues = np.array([s.episode_index for s in states], dtype=np.int64)
+    s_emb = embedder.embed([state_text(s, mode, window) for s in states])
     a_emb = embedder.embed([s.thought for s in states])
     g_emb = np.repeat(embedder.embed([AGREES]), len(states), axis=0)
-    q = model.q(s_emb, a_emb, g_emb)
+    scores: dict[str, np.ndarray] = {f"critic ({short} + thought)": np.asarray(model.q(s_emb, a_emb, g_emb))}
+    critic_seconds = time.perf_counter() - t0
 
-    train_states = p4g_states(train_eps)
-    train_labels = np.array([s.label for s in train_states], dtype=int)
-    bow = build(BowConfig, params.raw["p4g"]["bow"], "p4g.bow", params.source)
-    bow_summary = bow_logreg_probabilities(
-        bow, [s.summary + " " + s.thought for s in train_states], train_labels,
-        [s.summary + " " + s.thought for s in states],
-    )
-    bow_prefix = bow_logreg_probabilities(
-        bow, [s.prefix for s in train_states], train_labels, [s.prefix for s in states]
-    )
-    results = {
-        "critic (summary + thought)": auc_by_third(labels, q, thirds),
-        "BoW logistic regression (summary + thought)": auc_by_third(labels, bow_summary, thirds),
-        "BoW logistic regression (dialogue so far)": auc_by_third(labels, bow_prefix, thirds),
-    }
+    t0 = time.perf_counter()
+    if refs.enabled:
+        train_labels = np.array([s.label for s in train_states], dtype=int)
+        views = {
+            "summary + thought": (lambda s: critic_text(s.summary, s.thought)),
+            "dialogue so far": (lambda s: s.prefix),
+        }
+        if mode == "dialogue":
+            views[f"{short} + thought"] = lambda s: critic_text(state_text(s, mode, window), s.thought)
+        for view_name, text_of in views.items():
+            probs = reference_probabilities(refs, [text_of(s) for s in train_states], train_labels,
+                                            [text_of(s) for s in states])
+            for ref, p in probs.items():
+                scores[f"{REFERENCE_LABELS[ref]} ({view_name})"] = p[:, 0]
+    reference_seconds = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    counts = group_resample_counts(len(test_eps), boot.samples, boot.seed)
+    results = {name: auc_intervals(np.asarray(p, dtype=np.float64), labels, thirds, dialogues, counts, boot.confidence)
+               for name, p in scores.items()}
+    bootstrap_seconds = time.perf_counter() - t0
+    critic_name = next(iter(scores))
     report = {
         "goal": AGREES,
         "data": "PersuasionForGood (real human dialogues)",
         "dialogues": {"train": len(train_eps), "test": len(test_eps)},
+        "split_seed": cfg.split_seed,
         "heldout_states": len(states),
         "heldout_donor_rate": float(labels.mean()),
+        "state_text": mode,
+        "dialogue_window": window if mode == "dialogue" else None,
+        "state_text_description": view,
+        "bootstrap": dataclasses.asdict(boot) | {"resampled": "held-out dialogues"},
         "auc": results,
+        "critic": critic_name,
         "critic_training": {k: train_metrics[k] for k in ("train", "outcome_goals") if k in train_metrics},
+        "seconds": {"critic": critic_seconds, "references": reference_seconds, "bootstrap": bootstrap_seconds},
         "embedder_id": embedder.model_id,
     }
-    atomic_write_text(out, json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")
+    plot_reliability(Path(reliability), f"P4G (real human dialogues), held-out states\n{critic_name}",
+                     scores[critic_name], labels.astype(np.float64))
     plot_aucs(results, Path(figure))
-    log.info("P4G AUCs: %s", {k: round(v["all"], 3) for k, v in results.items()})
+    write_table(p4g_table(report), table_dir)
+    report["seconds"]["total"] = time.perf_counter() - t_start
+    atomic_write_text(out, json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")
+    log.info("P4G AUCs: %s; seconds %s", {k: round(v["all"]["auc"], 3) for k, v in results.items()},
+             {k: round(v, 1) for k, v in report["seconds"].items()})
     return report

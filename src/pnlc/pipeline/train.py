@@ -29,6 +29,13 @@ def train_config(params: Params, variant: str, seed: int) -> Any:
     return build(TrainConfig, merged, f"train.variants.{variant}", params.source)
 
 
+def reference_config(params: Params) -> Any:
+    """The text references fitted next to every critic (`train.references`)."""
+    from pnlc.value.references import ReferenceConfig
+
+    return build(ReferenceConfig, params.raw["train"]["references"], "train.references", params.source)
+
+
 def train(
     params: Params, env_name: str, variant: str, seed: int, annotations: Path, out_dir: Path, threads: int = 1
 ) -> dict:
@@ -45,5 +52,5 @@ def train(
         "training %s/%s seed %d on %d transitions of %d episodes",
         env_name, variant, seed, data.num_transitions, data.num_episodes,
     )
-    metrics = fit(data, cfg, Path(out_dir))
+    metrics = fit(data, cfg, Path(out_dir), reference_config(params))
     return metrics

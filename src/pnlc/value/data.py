@@ -1,7 +1,8 @@
 """The critic's input: transitions over a table of embedded texts (the annotation phase writes it).
 
-Saved as one .npz whose keys are the field names below; `outcome_goal_texts` is a unicode array
-and `embedder_id` a 0-d unicode array.
+Saved as one .npz whose keys are the field names below; `outcome_goal_texts` is a unicode array,
+`embedder_id` a 0-d unicode array, and `texts` (when present) the UTF-8 bytes of every text laid
+end to end (`text_bytes`, uint8) with their boundaries (`text_offsets`, int64 [M + 1]).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class TransitionData:
     outcome_decided: bool [N, K]    outcome k is settled in s_{t+1} (an earlier quest's result);
                                     every outcome is settled at an episode's last transition.
                                     None (files that predate it) = settled at the last transition
+    texts:          the M texts the embedding rows encode, in row order (for the text references);
+                    None for files written before texts were stored
     """
 
     embeddings: np.ndarray
@@ -71,9 +74,12 @@ class TransitionData:
     outcome_goal_texts: tuple[str, ...]
     embedder_id: str
     outcome_decided: np.ndarray | None = None
+    texts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "outcome_goal_texts", tuple(str(t) for t in self.outcome_goal_texts))
+        if self.texts is not None:
+            object.__setattr__(self, "texts", tuple(str(t) for t in self.texts))
         if self.outcome_decided is None and isinstance(self.terminal, np.ndarray):
             k = self.outcome_goals.shape[0] if isinstance(self.outcome_goals, np.ndarray) else 0
             object.__setattr__(self, "outcome_decided", np.repeat(self.terminal[:, None], k, axis=1))
@@ -173,6 +179,27 @@ def validate(data: TransitionData, where: str = "TransitionData") -> None:
             raise TransitionDataError(f"{where}: {key!r} must lie in [0, 1]")
     if not isinstance(data.embedder_id, str) or not data.embedder_id:
         raise TransitionDataError(f"{where}: 'embedder_id' must be a non-empty string")
+    if data.texts is not None and len(data.texts) != m:
+        raise TransitionDataError(f"{where}: {len(data.texts)} texts for {m} embedding rows; one text per row")
+
+
+def _encode_texts(texts: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    encoded = [t.encode("utf-8") for t in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), offsets
+
+
+def _decode_texts(raw: np.ndarray, offsets: np.ndarray, where: Path) -> tuple[str, ...]:
+    if raw.dtype != np.uint8 or raw.ndim != 1 or offsets.dtype != np.int64 or offsets.ndim != 1 or offsets.size == 0:
+        raise TransitionDataError(f"{where}: 'text_bytes' must be 1-d uint8 and 'text_offsets' 1-d int64")
+    if offsets[0] != 0 or offsets[-1] != raw.size or np.any(np.diff(offsets) < 0):
+        raise TransitionDataError(f"{where}: 'text_offsets' do not cut 'text_bytes' into texts; regenerate the file")
+    data = raw.tobytes()
+    try:
+        return tuple(data[a:b].decode("utf-8") for a, b in zip(offsets[:-1], offsets[1:]))
+    except UnicodeDecodeError as exc:
+        raise TransitionDataError(f"{where}: 'text_bytes' is not UTF-8 ({exc}); regenerate the file") from None
 
 
 def save_npz(path: str | os.PathLike[str], data: TransitionData) -> None:
@@ -180,6 +207,8 @@ def save_npz(path: str | os.PathLike[str], data: TransitionData) -> None:
     arrays = {key: getattr(data, key) for key in _ARRAYS}
     arrays["outcome_goal_texts"] = np.array(list(data.outcome_goal_texts), dtype=np.str_).reshape(-1)
     arrays["embedder_id"] = np.array(data.embedder_id, dtype=np.str_)
+    if data.texts is not None:
+        arrays["text_bytes"], arrays["text_offsets"] = _encode_texts(data.texts)
     _save_npz_atomic(path, **arrays)
 
 
@@ -196,17 +225,21 @@ def load_npz(path: str | os.PathLike[str]) -> TransitionData:
             if missing:
                 raise TransitionDataError(f"{p}: missing key(s) {missing}; regenerate the file with the annotation phase")
             arrays = {k: npz[k] for k in wanted}
+            has_texts = {"text_bytes", "text_offsets"} <= present
+            texts = _decode_texts(npz["text_bytes"], npz["text_offsets"], p) if has_texts else None
+    except TransitionDataError:
+        raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         # np.load reads a file that is no zip archive as a pickle and refuses it with a ValueError
         reason = "not a zip archive" if isinstance(exc, ValueError) else str(exc)
         raise TransitionDataError(f"{p}: not a readable .npz ({reason}); regenerate it with the annotation phase") from None
-    texts = arrays.pop("outcome_goal_texts")
+    goal_texts = arrays.pop("outcome_goal_texts")
     embedder_id = arrays.pop("embedder_id")
-    if texts.ndim != 1 or embedder_id.ndim != 0:
+    if goal_texts.ndim != 1 or embedder_id.ndim != 0:
         raise TransitionDataError(f"{p}: 'outcome_goal_texts' must be 1-d and 'embedder_id' 0-d")
     try:
         return TransitionData(
-            **arrays, outcome_goal_texts=tuple(texts.tolist()), embedder_id=str(embedder_id.item())
+            **arrays, outcome_goal_texts=tuple(goal_texts.tolist()), embedder_id=str(embedder_id.item()), texts=texts
         )
     except TransitionDataError as exc:
         raise TransitionDataError(f"{p}: {exc}") from None

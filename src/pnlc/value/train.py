@@ -15,6 +15,7 @@ from pnlc.value.checkpoint import CHECKPOINT_NAME, BaseRates, save_checkpoint
 from pnlc.value.config import TrainConfig
 from pnlc.value.controls import outcome_base_rates
 from pnlc.value.data import TransitionData, input_statistics
+from pnlc.value.references import ReferenceConfig, add_text_references
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,11 @@ def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], **overrides
     return L.Trainer(**kwargs)
 
 
-def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
+        references: ReferenceConfig | None = None) -> dict[str, Any]:
     """Train on the training episodes, then write into out_dir: critic.ckpt, metrics.json,
     curves.csv, loss_curves.png, reliability.png (and Lightning's logs/metrics.csv).
+    `references` (enabled): text references scored next to the linear probe (value/references.py).
 
     Returns the metrics dict that metrics.json holds.
     """
@@ -96,6 +99,10 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str])
         probes = linear_probe_aucs(data, datamodule.train_episodes, datamodule.val_episodes)
         for goal, probe in zip(diagnostics["outcome_goals"]["per_goal"], probes):
             goal["linear_probe_auc"] = probe
+        if references is not None and references.enabled:
+            diagnostics["text_references"] = add_text_references(
+                diagnostics["outcome_goals"]["per_goal"], data, datamodule.train_episodes, datamodule.val_episodes,
+                references)
 
     metrics: dict[str, Any] = {
         "train": {

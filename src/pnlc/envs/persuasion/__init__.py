@@ -1,10 +1,9 @@
 """Persuasion: persuade a skeptical donor to give part of a $2 bonus to Save the Children.
 
 Simulated donor (offline default) or LLM donor; PersuasionForGood's human dialogues as real
-offline data (`load_p4g`); a bag-of-words baseline for predicting donations from dialogue states.
+offline data (`load_p4g`).
 """
 
-from pnlc.envs.persuasion.baseline import BowConfig, bow_logreg_probabilities
 from pnlc.envs.persuasion.donation import DonationParse, format_donation, parse_donation
 from pnlc.envs.persuasion.donor_llm import DonorReply, LLMDonor
 from pnlc.envs.persuasion.donor_sim import Persona, SimDonor, persona_text, sample_persona
@@ -37,7 +36,6 @@ from pnlc.envs.persuasion.summary import (
 
 __all__ = [
     "AGREES",
-    "BowConfig",
     "AT_LEAST_ONE",
     "CONCERNS",
     "DISENGAGES",
@@ -62,7 +60,6 @@ __all__ = [
     "PersuasionEnv",
     "SimDonor",
     "answers_concern",
-    "bow_logreg_probabilities",
     "detect_attitude",
     "detect_concern",
     "detect_strategies",
