@@ -14,6 +14,7 @@ from pnlc.value.losses import polyak_update, q_loss, td_target, value_loss
 from pnlc.value.networks import TwinQ, ValueNet
 
 OPTIMIZERS_PER_UPDATE = 2  # Lightning counts every optimizer.step() as a global step
+VAL_LOSS = "val/loss"  # held-out V loss + Q loss: what early stopping watches
 
 
 def build_networks(dim: int, cfg: TrainConfig) -> tuple[ValueNet, TwinQ]:
@@ -59,6 +60,10 @@ class IQLCritic(L.LightningModule):
         self.train_history: list[tuple[int, Tensor, Tensor]] = []
         self.val_history: list[tuple[int, float, float]] = []
         self._val_sums: list[Tensor] = []
+        # the weights of the lowest held-out loss so far (what an early-stopped run keeps)
+        self.best_val_loss = float("inf")
+        self.best_update = 0
+        self.best_state: dict[str, Tensor] | None = None
 
     # -- the update, usable with or without a Trainer ------------------------------------------
     def losses(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
@@ -134,4 +139,8 @@ class IQLCritic(L.LightningModule):
         v_loss, q_loss_, _ = (total / total[2]).tolist()
         step = self.trainer.global_step // OPTIMIZERS_PER_UPDATE if self._trainer is not None else 0
         self.val_history.append((step, v_loss, q_loss_))
-        self.log_dict({"val/v_loss": v_loss, "val/q_loss": q_loss_}, on_step=False, on_epoch=True)
+        if v_loss + q_loss_ < self.best_val_loss:
+            self.best_val_loss, self.best_update = v_loss + q_loss_, step
+            self.best_state = {k: v.detach().clone() for k, v in self.state_dict().items()}
+        self.log_dict({"val/v_loss": v_loss, "val/q_loss": q_loss_, VAL_LOSS: v_loss + q_loss_},
+                      on_step=False, on_epoch=True)
