@@ -376,7 +376,7 @@ def test_declared_complements_hold_exactly_one_in_every_game() -> None:
         seen.add((goals["Good wins the game."], goals["Three quests succeed."]))
     assert len(seen) >= 2  # the games end both ways
     declared = {g for pair in COMPLEMENTARY_OUTCOMES for g in pair}
-    assert len(declared) == 2 * len(COMPLEMENTARY_OUTCOMES) and declared <= set(OUTCOME_GOALS)
-    # never played or no assassination: both sentences false, so these are no complements
-    for g in ("Quest 4 fails.", "Quest 5 succeeds.", "Merlin is assassinated.", "Merlin survives the assassination."):
+    assert declared <= set(OUTCOME_GOALS)
+    # never played, or no assassination when evil wins on failures: both sentences can be false
+    for g in ("Quest 4 fails.", "Quest 4 succeeds.", "Quest 5 succeeds.", "Merlin is assassinated."):
         assert g not in declared

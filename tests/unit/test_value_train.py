@@ -294,7 +294,7 @@ PAIR = [("Outcome 0 happens.", "Outcome 1 happens.")]
 
 
 def test_complementary_outcomes_are_answered_so_they_sum_to_one(tmp_path, complementary_data):
-    from pnlc.value.complements import symmetrised
+    from pnlc.value.complements import consistent
     from pnlc.value.train import fit
 
     data = complementary_data
@@ -308,7 +308,7 @@ def test_complementary_outcomes_are_answered_so_they_sum_to_one(tmp_path, comple
     np.testing.assert_allclose(p0 + p1, 1.0, atol=1e-6)
     raw0, raw1 = model.q_raw(s, a, g0), model.q_raw(s, a, g1)
     assert not np.allclose(raw0 + raw1, 1.0, atol=1e-3)
-    np.testing.assert_allclose(p0, symmetrised(raw0, raw1), atol=1e-6)
+    np.testing.assert_allclose(p0, consistent(np.stack([raw0, raw1], 1), ((0, 1), (1, -1))), atol=1e-6)
     # the same sentence embedded again (float noise) is the same goal; another goal is answered as trained
     noisy = g0 + 1e-4 * rng.standard_normal(g0.shape).astype(np.float32)
     np.testing.assert_allclose(model.q(s, a, noisy), p0, atol=1e-6)

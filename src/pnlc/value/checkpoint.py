@@ -77,8 +77,8 @@ class ValueModel:
 
     With cfg.complement_outcomes, a goal that is one of a complementary pair of outcome sentences
     (its embedding that of the stored sentence, cosine >= COMPLEMENT_MATCH) is answered
-    (q_A + 1 - q_notA) / 2, so P(A) + P(not A) = 1 (value.complements); `q_raw` is each head as
-    trained. V is not symmetrised: an upper expectile of not-A is no complement of one of A.
+    (q_A + 1 - q_notA) / 2, so P(A) + P(not A) = 1, or the mean over every sentence of its event
+    where pairs chain (value.complements.consistent); `q_raw` is each head as trained. V is not symmetrised: an upper expectile of not-A is no complement of one of A.
     """
 
     def __init__(self, state_dict: dict[str, Any], cfg: TrainConfig, embedder_id: str, dim: int,
@@ -106,24 +106,24 @@ class ValueModel:
         self._q.to(self.device).eval()
         self._v.to(self.device).eval()
         self.complement_pairs = tuple((str(a), str(b)) for a, b in complement_pairs)
-        self._complement: tuple[np.ndarray, np.ndarray] | None = None  # (unit embeddings [K, D], partner [K])
+        # (unit outcome embeddings [K, D], per outcome the sentences of its event with their signs)
+        self._complement: tuple[np.ndarray, list[tuple[tuple[int, int], ...]]] | None = None
         self._stored = None if outcome_goal_emb is None else np.asarray(outcome_goal_emb, dtype=np.float32)
         if cfg.complement_outcomes and self.goal_conditioned and self.complement_pairs:
             self._complement = self._complement_table(self._stored)
 
-    def _complement_table(self, outcome_goal_emb: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        from pnlc.value.complements import pair_columns
+    def _complement_table(self, emb: np.ndarray | None) -> tuple[np.ndarray, list[tuple[tuple[int, int], ...]]]:
+        from pnlc.value.complements import pair_columns, readings
 
-        if outcome_goal_emb is None:
+        if emb is None:
             raise CheckpointError("complement_outcomes needs the outcome sentences' embeddings; retrain the critic")
-        emb = np.asarray(outcome_goal_emb, dtype=np.float32)
         if emb.shape != (len(self.outcome_goal_texts), self.dim):
             raise CheckpointError(f"outcome_goal_emb has shape {emb.shape}, expected "
                                   f"({len(self.outcome_goal_texts)}, {self.dim}); retrain the critic")
-        partner = np.full(len(self.outcome_goal_texts), -1, dtype=np.int64)
-        for a, b in pair_columns(self.outcome_goal_texts, self.complement_pairs, "critic checkpoint"):
-            partner[a], partner[b] = b, a
-        return emb / np.linalg.norm(emb, axis=1, keepdims=True).clip(min=1e-12), partner
+        texts = self.outcome_goal_texts
+        columns = pair_columns(texts, self.complement_pairs, "critic checkpoint")
+        unit = emb / np.linalg.norm(emb, axis=1, keepdims=True).clip(min=1e-12)
+        return unit, readings(len(texts), columns, texts, "critic checkpoint")
 
     def _tensor(self, x: np.ndarray, name: str, rows: int | None) -> Any:
         import torch
@@ -140,20 +140,28 @@ class ValueModel:
         out = self.q_raw(state_emb, thought_emb, goal_emb)
         if self._complement is None:
             return out
-        unit, partner = self._complement
+        unit, reading = self._complement
         g = np.asarray(goal_emb, dtype=np.float32)
         cos = (g / np.linalg.norm(g, axis=1, keepdims=True).clip(min=1e-12)) @ unit.T
         k = np.argmax(cos, axis=1)
-        rows = np.flatnonzero((cos[np.arange(len(k)), k] >= COMPLEMENT_MATCH) & (partner[k] >= 0))
-        if rows.size:
-            from pnlc.value.complements import symmetrised
+        rows = np.flatnonzero((cos[np.arange(len(k)), k] >= COMPLEMENT_MATCH)
+                              & np.array([bool(reading[i]) for i in k], dtype=bool))
+        if not rows.size:
+            return out
+        from pnlc.value.complements import consistent
 
-            # both readings from the stored sentences, so the two answers sum to one exactly
-            s, a = np.asarray(state_emb)[rows], np.asarray(thought_emb)[rows]
-            both = self.q_raw(np.concatenate([s, s]), np.concatenate([a, a]),
-                              self._stored[np.concatenate([k[rows], partner[k[rows]]])])
-            out = out.copy()
-            out[rows] = symmetrised(both[:rows.size], both[rows.size:]).astype(np.float32)
+        # every reading from the stored sentences, so complementary answers sum to one exactly
+        needed = sorted({j for i in set(k[rows].tolist()) for j, _ in reading[i]})
+        s, a = np.asarray(state_emb)[rows], np.asarray(thought_emb)[rows]
+        n = rows.size
+        flat = self.q_raw(np.tile(s, (len(needed), 1)), np.tile(a, (len(needed), 1)),
+                          np.repeat(self._stored[needed], n, axis=0))
+        raw = np.zeros((n, len(self.outcome_goal_texts)), dtype=np.float32)
+        raw[:, needed] = flat.reshape(len(needed), n).T
+        out = out.copy()
+        for i in set(k[rows].tolist()):
+            sel = k[rows] == i
+            out[rows[sel]] = consistent(raw[sel], reading[i]).astype(np.float32)
         return out
 
     def q_raw(self, state_emb: np.ndarray, thought_emb: np.ndarray, goal_emb: np.ndarray | None = None) -> np.ndarray:
