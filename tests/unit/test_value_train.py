@@ -254,7 +254,7 @@ def test_early_stop_keeps_the_best_validation_and_is_reproducible(tmp_path, data
     assert train["updates"] == 6 and train["stopped_early"] and train["max_updates"] == 40
     assert train["weights"] == "best validation" and val["validations"] == 3
     curve = [line.split(",") for line in (tmp_path / "a" / "curves.csv").read_text().splitlines()[1:]]
-    losses = {int(s): float(v) + float(q) for s, split, v, q in curve if split == "val"}
+    losses = {int(s): float(p) for s, split, v, q, p in curve if split == "val"}
     assert sorted(losses) == [2, 4, 6] and val["best_update"] == min(losses, key=losses.get)
     # same data and seed: the same checkpoint bytes and metrics
     assert (tmp_path / "a" / "critic.ckpt").read_bytes() == (tmp_path / "b" / "critic.ckpt").read_bytes()
@@ -338,3 +338,22 @@ def test_a_declared_pair_that_the_labels_contradict_is_refused(tmp_path, data):
 
     with pytest.raises(ValueError, match="Outcome 0 happens.*declared complementary"):
         fit(data, make_cfg(max_steps=2, complement_outcomes=True), tmp_path, PAIR)
+
+
+@pytest.mark.parametrize("goal_conditioned", [True, False])
+def test_validation_asks_every_held_out_transition_every_outcome(data, goal_conditioned):
+    """The loss early stopping reads covers each held-out (transition, outcome goal) once, with the
+    episode's label (the scalar critic: its success)."""
+    cfg = make_cfg(goal_conditioned=goal_conditioned, batch_size=50)
+    dm = TransitionDataModule(data, cfg)
+    dm.setup("fit")
+    questions = [b for b in dm.val_dataloader() if "target" in b]
+    val = np.isin(data.episode, dm.val_episodes)
+    k = data.num_outcome_goals if goal_conditioned else 1
+    assert sum(len(b["target"]) for b in questions) == val.sum() * k
+    target = torch.cat([b["target"] for b in questions]).numpy().reshape(-1, k)
+    expected = data.outcome_labels[data.episode[val]] if goal_conditioned else data.success[data.episode[val]][:, None]
+    np.testing.assert_array_equal(target, expected)
+    if goal_conditioned:
+        goals = torch.cat([b["goal"] for b in questions]).numpy().reshape(-1, k, data.dim)
+        np.testing.assert_array_equal(goals[0], data.outcome_goals)

@@ -73,7 +73,8 @@ class TrainConfig:
     seed:                  seeds initialisation, split, relabeling and diagnostics
     log_every_n_steps:     training losses are logged every this many updates
     val_every_n_steps:     held-out losses are computed every this many updates
-    early_stop_patience:   stop once the held-out loss (V + Q) has not improved by
+    early_stop_patience:   stop once the held-out prediction loss (log loss of Q against the held-out
+                           episodes' outcomes; IQLCritic.on_validation_epoch_end) has not improved by
                            early_stop_min_delta for this many validations in a row, and keep the
                            weights of the best validation; 0 = always run max_steps, keep the last
     early_stop_min_delta:  the least decrease of the held-out loss that counts as improving

@@ -141,7 +141,8 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
             "validations": len(val_rows),
             "v_loss": val_rows[-1][1] if val_rows else None,
             "q_loss": val_rows[-1][2] if val_rows else None,
-            "best_loss": module.best_val_loss if val_rows else None,
+            "prediction_loss": val_rows[-1][3] if val_rows else None,
+            "best_prediction_loss": module.best_val_loss if val_rows else None,
             "best_update": int(module.best_update) if val_rows else None,
         },
         **diagnostics,
@@ -187,10 +188,12 @@ def _complement_report(model: Any, data: TransitionData, val_episodes: Any, cfg:
     return report
 
 
-def _write_curves(path: Path, train_rows: list[tuple[int, float, float]], val_rows: list[tuple[int, float, float]]) -> None:
-    lines = ["step,split,v_loss,q_loss"]
-    lines += [f"{s},train,{lv:.6g},{lq:.6g}" for s, lv, lq in train_rows]
-    lines += [f"{s},val,{lv:.6g},{lq:.6g}" for s, lv, lq in val_rows]
+def _write_curves(path: Path, train_rows: list[tuple[int, float, float]],
+                  val_rows: list[tuple[int, float, float, float]]) -> None:
+    """Losses per update; prediction_loss (held-out only) is what early stopping reads."""
+    lines = ["step,split,v_loss,q_loss,prediction_loss"]
+    lines += [f"{s},train,{lv:.6g},{lq:.6g}," for s, lv, lq in train_rows]
+    lines += [f"{s},val,{lv:.6g},{lq:.6g},{lp:.6g}" for s, lv, lq, lp in val_rows]
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
