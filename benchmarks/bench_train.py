@@ -63,6 +63,7 @@ def main() -> None:
         train_episode_fraction=1.0, shuffle_outcomes=False,
         precision=args.precision,
         accelerator=accelerator, seed=0, log_every_n_steps=50, val_every_n_steps=10 * total,
+        early_stop_patience=0, early_stop_min_delta=0.0, complement_outcomes=False,
         diagnostic_goals_per_transition=1,
     )
 

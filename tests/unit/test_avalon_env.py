@@ -360,3 +360,23 @@ def test_assassin_agent_names_merlin() -> None:
     tr = twin.step(f"assassinate[{merlin}]")
     assert tr.done and tr.info["valid"] and twin.goal_outcomes()["Merlin is assassinated."]
     assert twin.metric() == 1.0  # the Assassin's side won
+
+
+def test_declared_complements_hold_exactly_one_in_every_game() -> None:
+    """COMPLEMENTARY_OUTCOMES is what the critic answers as P(A) + P(not A) = 1: a wrong pair
+    would force a sum of one onto events that can fail together."""
+    from pnlc.envs.avalon import COMPLEMENTARY_OUTCOMES
+
+    env = make_env(config())
+    seen = set()
+    for seed in range(12):
+        goals = episode(env, "prior", f"train-{seed:05d}", seed)["goals"]
+        for a, b in COMPLEMENTARY_OUTCOMES:
+            assert goals[a] != goals[b], (a, b, seed)
+        seen.add((goals["Good wins the game."], goals["Three quests succeed."]))
+    assert len(seen) >= 2  # the games end both ways
+    declared = {g for pair in COMPLEMENTARY_OUTCOMES for g in pair}
+    assert declared <= set(OUTCOME_GOALS)
+    # never played, or no assassination when evil wins on failures: both sentences can be false
+    for g in ("Quest 4 fails.", "Quest 4 succeeds.", "Quest 5 succeeds.", "Merlin is assassinated."):
+        assert g not in declared

@@ -140,7 +140,8 @@ def test_render_scalar_single_positive_line() -> None:
 # -- with the real value model and checkpoint format of pnlc.value -------------------------------
 
 
-def _checkpoint(tmp_path, embedder_id: str, dim: int, goal_conditioned: bool = True):
+def _checkpoint(tmp_path, embedder_id: str, dim: int, goal_conditioned: bool = True, complements=None):
+    """complements: (outcome texts, their embeddings, pairs) for a critic that answers pairs consistently."""
     torch = pytest.importorskip("torch")
     from pnlc.value.checkpoint import save_checkpoint
     from pnlc.value.config import TrainConfig
@@ -158,11 +159,16 @@ def _checkpoint(tmp_path, embedder_id: str, dim: int, goal_conditioned: bool = T
             "goal_match_threshold": 0.95, "val_fraction": 0.2, "goal_conditioned": goal_conditioned,
             "standardize_inputs": False, "train_episode_fraction": 1.0, "shuffle_outcomes": False,
             "precision": "32-true", "accelerator": "cpu", "seed": 0, "log_every_n_steps": 1,
-            "val_every_n_steps": 1, "diagnostic_goals_per_transition": 1,
+            "val_every_n_steps": 1, "early_stop_patience": 0, "early_stop_min_delta": 0.0,
+            "complement_outcomes": complements is not None, "diagnostic_goals_per_transition": 1,
         }
     )
     path = tmp_path / "critic.ckpt"
-    save_checkpoint(path, state, cfg, embedder_id, dim, ["Good wins the game."])
+    if complements is None:
+        save_checkpoint(path, state, cfg, embedder_id, dim, ["Good wins the game."])
+    else:
+        texts, emb, pairs = complements
+        save_checkpoint(path, state, cfg, embedder_id, dim, texts, outcome_goal_emb=emb, complement_pairs=pairs)
     return path
 
 
@@ -193,3 +199,23 @@ def test_load_scalar_variant(tmp_path) -> None:
     critic = Critic.load(_checkpoint(tmp_path, embedder.model_id, 24, goal_conditioned=False), embedder)
     p = critic.score_scalar(STATE, THOUGHTS)
     assert p.shape == (3,) and not critic.goal_conditioned
+
+
+def test_complementary_outcome_goals_sum_to_one_through_the_critic(tmp_path) -> None:
+    from pnlc.embed import HashingEmbedder
+
+    embedder = HashingEmbedder(dim=24, seed=1)
+    texts = ["Good wins the game.", "Evil wins the game.", "Quest 1 succeeds."]
+    emb = np.asarray(embedder.embed(texts), dtype=np.float32)
+    path = _checkpoint(tmp_path, embedder.model_id, 24, complements=(texts, emb, [tuple(texts[:2])]))
+    critic = Critic.load(path, embedder)
+    goals = [texts[1], "Merlin is assassinated.", texts[0], texts[2]]
+    probs = critic.score(STATE, THOUGHTS, goals)
+    np.testing.assert_allclose(probs[:, 0] + probs[:, 2], 1.0, atol=1e-6)
+    # the same weights read each goal on its own: the pair's raw heads do not sum to one, and goals
+    # outside a pair are answered as trained
+    state, thoughts, goal = (np.asarray(embedder.embed(x), np.float32) for x in ([STATE], THOUGHTS, goals))
+    raw_probs = np.array([[critic.model.q_raw(state, t[None], g[None])[0] for g in goal] for t in thoughts])
+    assert not np.allclose(raw_probs[:, 0] + raw_probs[:, 2], 1.0, atol=1e-3)
+    np.testing.assert_allclose(probs[:, [1, 3]], raw_probs[:, [1, 3]], atol=1e-6)
+    np.testing.assert_allclose(probs[:, 2], (raw_probs[:, 2] + 1 - raw_probs[:, 0]) / 2, atol=1e-6)

@@ -28,6 +28,7 @@ from pnlc.envs.persuasion import (
     sample_persona,
 )
 from pnlc.data.prompts import PromptError, load_prompt
+from pnlc.envs.persuasion.summary import COMPLEMENTARY_OUTCOMES
 from pnlc.envs.persuasion.strategies import (
     CONCERNS,
     CREDIBILITY_APPEAL,
@@ -224,6 +225,7 @@ def test_describe_and_goal_outcomes():
     goals = env.goal_outcomes()
     assert set(goals) == set(POSITIVE_GOALS) | set(NEGATIVE_GOALS)
     assert goals[AGREES] == (donation > 0) and goals[REFUSES] == (donation == 0)
+    assert all(goals[a] != goals[b] for a, b in COMPLEMENTARY_OUTCOMES)  # what the critic sums to one
     assert goals[PRESSURED] is True
 
 

@@ -20,7 +20,8 @@ def make_cfg(**kw) -> TrainConfig:
         goal_mixture=GoalMixture(future=0.4, final=0.3, other_episode=0.2, outcome=0.1),
         goal_match_threshold=0.95, val_fraction=0.25, goal_conditioned=True, standardize_inputs=False, precision="32-true",
         train_episode_fraction=1.0, shuffle_outcomes=False,
-        accelerator="cpu", seed=0, log_every_n_steps=5, val_every_n_steps=5, diagnostic_goals_per_transition=2,
+        accelerator="cpu", seed=0, log_every_n_steps=5, val_every_n_steps=5, early_stop_patience=0, early_stop_min_delta=0.0,
+        complement_outcomes=False, diagnostic_goals_per_transition=2,
     )
     base.update(kw)
     return TrainConfig(**base)

@@ -33,7 +33,8 @@ def test_critic_learns_outcome_probabilities_of_two_thoughts(tmp_path, standardi
         goal_match_threshold=0.95, val_fraction=0.2, goal_conditioned=True, standardize_inputs=standardize,
         train_episode_fraction=1.0, shuffle_outcomes=False,
         precision="32-true",
-        accelerator="cpu", seed=0, log_every_n_steps=20, val_every_n_steps=100, diagnostic_goals_per_transition=2,
+        accelerator="cpu", seed=0, log_every_n_steps=20, val_every_n_steps=100, early_stop_patience=0, early_stop_min_delta=0.0,
+        complement_outcomes=False, diagnostic_goals_per_transition=2,
     )
     metrics = fit(data, cfg, tmp_path)
 

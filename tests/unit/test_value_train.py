@@ -20,7 +20,8 @@ def make_cfg(**kw) -> TrainConfig:
         goal_match_threshold=0.95, val_fraction=0.25, goal_conditioned=True, standardize_inputs=False,
         train_episode_fraction=1.0, shuffle_outcomes=False,
         precision="32-true",
-        accelerator="cpu", seed=0, log_every_n_steps=2, val_every_n_steps=3, diagnostic_goals_per_transition=2,
+        accelerator="cpu", seed=0, log_every_n_steps=2, val_every_n_steps=3, early_stop_patience=0, early_stop_min_delta=0.0,
+        complement_outcomes=False, diagnostic_goals_per_transition=2,
     )
     base.update(kw)
     return TrainConfig(**base)
@@ -233,3 +234,126 @@ def test_a_checkpoint_whose_config_predates_standardize_inputs_loads_as_raw_inpu
     assert model.cfg.standardize_inputs is False
     s = np.ones((2, data.dim), np.float32)
     assert np.allclose(model.q(s, s, s), load_critic(tmp_path / "c.ckpt").q(s, s, s), atol=1e-6)
+
+
+def _runtime_free(metrics: dict) -> dict:
+    train = {k: v for k, v in metrics["train"].items() if k not in ("seconds", "transitions_per_s")}
+    return {**metrics, "train": train}
+
+
+def test_early_stop_keeps_the_best_validation_and_is_reproducible(tmp_path, data):
+    import json
+
+    from pnlc.value.train import fit
+
+    # min_delta larger than any loss: only the first validation improves, so the run stops after
+    # `patience` more validations
+    cfg = make_cfg(max_steps=40, val_every_n_steps=2, early_stop_patience=2, early_stop_min_delta=10.0)
+    runs = [fit(data, cfg, tmp_path / name) for name in ("a", "b")]
+    train, val = runs[0]["train"], runs[0]["val"]
+    assert train["updates"] == 6 and train["stopped_early"] and train["max_updates"] == 40
+    assert train["weights"] == "best validation" and val["validations"] == 3
+    curve = [line.split(",") for line in (tmp_path / "a" / "curves.csv").read_text().splitlines()[1:]]
+    losses = {int(s): float(p) for s, split, v, q, p in curve if split == "val"}
+    assert sorted(losses) == [2, 4, 6] and val["best_update"] == min(losses, key=losses.get)
+    # same data and seed: the same checkpoint bytes and metrics
+    assert (tmp_path / "a" / "critic.ckpt").read_bytes() == (tmp_path / "b" / "critic.ckpt").read_bytes()
+    assert _runtime_free(runs[0]) == _runtime_free(runs[1])
+    assert json.loads((tmp_path / "a" / "metrics.json").read_text())["train"]["stopped_early"] is True
+    # the kept weights are those of a plain run of best_update updates: validating does not perturb training
+    plain = make_cfg(max_steps=val["best_update"], val_every_n_steps=1000)
+    module = IQLCritic(data.dim, plain)
+    build_trainer(plain, tmp_path / "plain").fit(module, datamodule=TransitionDataModule(data, plain))
+    kept = torch.load(tmp_path / "a" / "critic.ckpt", weights_only=True)["state_dict"]
+    assert all(torch.equal(kept[k], v) for k, v in module.state_dict().items())
+
+
+def test_without_patience_the_run_takes_max_steps_and_keeps_the_last_weights(tmp_path, data):
+    from pnlc.value.train import fit
+
+    cfg = make_cfg(max_steps=6, val_every_n_steps=2, early_stop_patience=0, early_stop_min_delta=10.0)
+    metrics = fit(data, cfg, tmp_path / "a")
+    assert metrics["train"]["updates"] == 6 and not metrics["train"]["stopped_early"]
+    assert metrics["train"]["weights"] == "last update"
+    module = IQLCritic(data.dim, cfg)
+    build_trainer(cfg, tmp_path / "b").fit(module, datamodule=TransitionDataModule(data, cfg))
+    kept = torch.load(tmp_path / "a" / "critic.ckpt", weights_only=True)["state_dict"]
+    assert all(torch.equal(kept[k], v) for k, v in module.state_dict().items())
+
+
+@pytest.fixture(scope="module")
+def complementary_data(data):
+    import dataclasses
+
+    labels = data.outcome_labels.copy()
+    labels[:, 1] = 1.0 - labels[:, 0]
+    return dataclasses.replace(data, outcome_labels=labels)
+
+
+PAIR = [("Outcome 0 happens.", "Outcome 1 happens.")]
+
+
+def test_complementary_outcomes_are_answered_so_they_sum_to_one(tmp_path, complementary_data):
+    from pnlc.value.complements import consistent
+    from pnlc.value.train import fit
+
+    data = complementary_data
+    metrics = fit(data, make_cfg(max_steps=4, complement_outcomes=True), tmp_path, complement_pairs=PAIR)
+    model = load_critic(tmp_path / "critic.ckpt")
+    assert model.complement_pairs == tuple(PAIR)
+    rng = np.random.default_rng(3)
+    s, a = (rng.standard_normal((5, data.dim)).astype(np.float32) for _ in range(2))
+    g0, g1 = (np.repeat(data.outcome_goals[k][None], 5, axis=0) for k in (0, 1))
+    p0, p1 = model.q(s, a, g0), model.q(s, a, g1)
+    np.testing.assert_allclose(p0 + p1, 1.0, atol=1e-6)
+    raw0, raw1 = model.q_raw(s, a, g0), model.q_raw(s, a, g1)
+    assert not np.allclose(raw0 + raw1, 1.0, atol=1e-3)
+    np.testing.assert_allclose(p0, consistent(np.stack([raw0, raw1], 1), ((0, 1), (1, -1))), atol=1e-6)
+    # the same sentence embedded again (float noise) is the same goal; another goal is answered as trained
+    noisy = g0 + 1e-4 * rng.standard_normal(g0.shape).astype(np.float32)
+    np.testing.assert_allclose(model.q(s, a, noisy), p0, atol=1e-6)
+    other = rng.standard_normal(g0.shape).astype(np.float32)
+    np.testing.assert_array_equal(model.q(s, a, other), model.q_raw(s, a, other))
+    report = metrics["complements"]
+    assert report["enabled"] and report["pairs"][0]["goals"] == list(PAIR[0])
+    assert report["pairs"][0]["mean_abs_error"] < 1e-6 < report["pairs"][0]["raw_mean_abs_error"]
+    assert {g["goal"] for g in report["outcome_goals_raw"]["per_goal"]} == set(data.outcome_goal_texts)
+
+
+def test_with_complement_outcomes_off_every_goal_is_its_own_head(tmp_path, complementary_data):
+    from pnlc.value.train import fit
+
+    data = complementary_data
+    metrics = fit(data, make_cfg(max_steps=4, complement_outcomes=False), tmp_path, complement_pairs=PAIR)
+    model = load_critic(tmp_path / "critic.ckpt")
+    s = np.random.default_rng(3).standard_normal((5, data.dim)).astype(np.float32)
+    g0 = np.repeat(data.outcome_goals[:1], 5, axis=0)
+    np.testing.assert_array_equal(model.q(s, s, g0), model.q_raw(s, s, g0))
+    pair = metrics["complements"]["pairs"][0]
+    assert not metrics["complements"]["enabled"] and pair["mean_abs_error"] == pair["raw_mean_abs_error"] > 1e-3
+
+
+def test_a_declared_pair_that_the_labels_contradict_is_refused(tmp_path, data):
+    from pnlc.value.train import fit
+
+    with pytest.raises(ValueError, match="Outcome 0 happens.*declared complementary"):
+        fit(data, make_cfg(max_steps=2, complement_outcomes=True), tmp_path, complement_pairs=PAIR)
+
+
+@pytest.mark.parametrize("goal_conditioned", [True, False])
+def test_validation_asks_every_held_out_transition_every_outcome(data, goal_conditioned):
+    """The loss early stopping reads covers each held-out (transition, outcome goal) once, with the
+    episode's label (the scalar critic: its success)."""
+    cfg = make_cfg(goal_conditioned=goal_conditioned, batch_size=50)
+    dm = TransitionDataModule(data, cfg)
+    dm.setup("fit")
+    questions = [b for b in dm.val_dataloader() if "target" in b]
+    val = np.isin(data.episode, dm.val_episodes)
+    k = data.num_outcome_goals if goal_conditioned else 1
+    assert sum(len(b["target"]) for b in questions) == val.sum() * k
+    target = torch.cat([b["target"] for b in questions]).numpy().reshape(-1, k)
+    expected = data.outcome_labels[data.episode[val]] if goal_conditioned else data.success[data.episode[val]][:, None]
+    np.testing.assert_array_equal(target, expected)
+    if goal_conditioned:
+        goals = torch.cat([b["goal"] for b in questions]).numpy().reshape(-1, k, data.dim)
+        np.testing.assert_array_equal(goals[0], data.outcome_goals)

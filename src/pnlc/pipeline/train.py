@@ -11,6 +11,21 @@ from pnlc.pipeline.factory import check_env
 
 log = logging.getLogger(__name__)
 
+# where each environment declares its complementary outcome sentences (next to the sentences)
+COMPLEMENT_DECLARATIONS = {
+    "avalon": "pnlc.envs.avalon.rules",
+    "persuasion": "pnlc.envs.persuasion.summary",
+    "webshop": "pnlc.envs.webshop.env",
+}
+
+
+def complementary_outcomes(env_name: str) -> tuple[tuple[str, str], ...]:
+    """The environment's pairs of outcome sentences of which exactly one holds at an episode's end."""
+    import importlib
+
+    check_env(env_name)
+    return tuple(importlib.import_module(COMPLEMENT_DECLARATIONS[env_name]).COMPLEMENTARY_OUTCOMES)
+
 
 def train_config(params: Params, variant: str, seed: int) -> Any:
     """The TrainConfig of a variant: `train.critic` with the variant's overrides, the size's step
@@ -52,5 +67,5 @@ def train(
         "training %s/%s seed %d on %d transitions of %d episodes",
         env_name, variant, seed, data.num_transitions, data.num_episodes,
     )
-    metrics = fit(data, cfg, Path(out_dir), reference_config(params))
+    metrics = fit(data, cfg, Path(out_dir), reference_config(params), complementary_outcomes(env_name))
     return metrics

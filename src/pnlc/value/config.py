@@ -72,7 +72,15 @@ class TrainConfig:
     accelerator:           "auto" (CUDA when present), "cpu", "cuda"/"gpu"
     seed:                  seeds initialisation, split, relabeling and diagnostics
     log_every_n_steps:     training losses are logged every this many updates
-    val_every_n_steps:     validation losses are computed every this many updates
+    val_every_n_steps:     held-out losses are computed every this many updates
+    early_stop_patience:   stop once the held-out prediction loss (log loss of Q against the held-out
+                           episodes' outcomes; IQLCritic.on_validation_epoch_end) has not improved by
+                           early_stop_min_delta for this many validations in a row, and keep the
+                           weights of the best validation; 0 = always run max_steps, keep the last
+    early_stop_min_delta:  the least decrease of the held-out loss that counts as improving
+    complement_outcomes:   True = complementary outcome goals (environment's declaration, stored with
+                           the checkpoint) are answered consistently: P(A) = (q_A + 1 - q_notA) / 2
+                           and P(not A) = 1 - P(A); False = each as its own Q head reads it
     diagnostic_goals_per_transition: relabeled goals sampled per held-out transition for the
                            reached-goal AUC and the reliability curve
     """
@@ -97,6 +105,9 @@ class TrainConfig:
     seed: int
     log_every_n_steps: int
     val_every_n_steps: int
+    early_stop_patience: int
+    early_stop_min_delta: float
+    complement_outcomes: bool
     diagnostic_goals_per_transition: int
 
     def __post_init__(self) -> None:
@@ -112,6 +123,13 @@ class TrainConfig:
                     "diagnostic_goals_per_transition"):
             v = getattr(self, key)
             _check(isinstance(v, int) and not isinstance(v, bool) and v > 0, key, v, "a positive int")
+        _check(isinstance(self.early_stop_patience, int) and not isinstance(self.early_stop_patience, bool)
+               and self.early_stop_patience >= 0, "early_stop_patience", self.early_stop_patience, "an int >= 0")
+        _check(isinstance(self.early_stop_min_delta, (int, float)) and not isinstance(self.early_stop_min_delta, bool)
+               and math.isfinite(self.early_stop_min_delta) and self.early_stop_min_delta >= 0,
+               "early_stop_min_delta", self.early_stop_min_delta, "a finite number >= 0")
+        _check(isinstance(self.complement_outcomes, bool), "complement_outcomes", self.complement_outcomes,
+               "true or false")
         if not isinstance(self.goal_mixture, GoalMixture):
             raise ConfigError(f"goal_mixture must be a GoalMixture, got {type(self.goal_mixture).__name__}")
         _check(-1.0 <= self.goal_match_threshold <= 1.0, "goal_match_threshold", self.goal_match_threshold, "in [-1, 1]")

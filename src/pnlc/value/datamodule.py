@@ -81,6 +81,54 @@ class FixedBatches:
         return len(self.batches)
 
 
+class OutcomeBatches:
+    """Every held-out transition with every outcome goal and its label (or, for the scalar critic,
+    with the episode's success): what the critic is asked, against what happened. Built batch by
+    batch on iteration (K times the transitions would not stay resident); no randomness."""
+
+    def __init__(self, split: SplitTensors, batch_size: int, goal_conditioned: bool) -> None:
+        self.split = split
+        self.batch_size = batch_size
+        self.goals = split.num_outcome_goals if goal_conditioned else 1
+        self.goal_conditioned = goal_conditioned
+
+    def __len__(self) -> int:
+        rows = self.split.num_transitions * self.goals
+        return -(-rows // self.batch_size) if self.goals else 0
+
+    def __iter__(self) -> Iterator[dict[str, "Tensor"]]:
+        import torch
+
+        split, table = self.split, self.split.goal_table
+        if not self.goals:
+            return
+        for chunk in torch.arange(split.num_transitions * self.goals, device=split.device).split(self.batch_size):
+            i, k = chunk // self.goals, chunk % self.goals
+            batch = {"state": table[split.state[i]], "thought": table[split.thought[i]]}
+            if self.goal_conditioned:
+                batch["goal"] = table[split.num_texts + k]
+                batch["target"] = split.outcome_labels[split.episode[i], k]
+            else:
+                batch["target"] = split.success[split.episode[i]]
+            yield batch
+
+
+class ValidationBatches:
+    """The held-out batches of one validation: relabeled transitions (V and Q losses), then the
+    outcome questions (the prediction loss early stopping reads)."""
+
+    def __init__(self, losses: FixedBatches, outcomes: OutcomeBatches) -> None:
+        self.losses = losses
+        self.outcomes = outcomes
+
+    def __iter__(self) -> Iterator[dict[str, "Tensor"]]:
+        yield from self.losses
+        yield from self.outcomes
+
+    def __len__(self) -> int:
+        return len(self.losses) + len(self.outcomes)
+
+
 def fixed_batches(split: SplitTensors, cfg: TrainConfig, generator: "torch.Generator") -> FixedBatches:
     """Every transition of the split once, each with one relabeled goal, in batches (val losses)."""
     import torch
@@ -136,13 +184,14 @@ class TransitionDataModule(L.LightningDataModule):
         self.train_split = self.train_split.to(device)
         return RelabeledBatches(self.train_split, self.cfg, torch_generator(self.cfg.seed, STREAM_TRAIN, device))
 
-    def val_dataloader(self) -> FixedBatches:
+    def val_dataloader(self) -> ValidationBatches:
         self.setup()
         assert self.val_split is not None
         device = self._device()
         self.val_split = self.val_split.to(device)
         val_cfg = _replace_mixture(self.cfg, _val_mixture(self.cfg, self.val_split))
-        return fixed_batches(self.val_split, val_cfg, torch_generator(self.cfg.seed, STREAM_VAL, device))
+        losses = fixed_batches(self.val_split, val_cfg, torch_generator(self.cfg.seed, STREAM_VAL, device))
+        return ValidationBatches(losses, OutcomeBatches(self.val_split, self.cfg.batch_size, self.cfg.goal_conditioned))
 
 
 def _val_mixture(cfg: TrainConfig, split: SplitTensors):

@@ -244,6 +244,7 @@ def evaluate_heldout(
         pooled_pred, pooled_label = pred_k.T.reshape(-1), label_k.T.reshape(-1)
         out["outcome_goals"]["pooled"]["reliability"] = reliability_curve(pooled_pred, pooled_label, n_bins)
         arrays["calibration"] = ("outcome goals (pooled)", pooled_pred, pooled_label)
+        arrays["outcome"] = (pred_k, label_k)
     else:
         arrays["calibration"] = ("relabeled goals (discounted Q)", pred, label.astype(np.float64))
     out["_arrays"] = arrays

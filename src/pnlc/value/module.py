@@ -14,6 +14,7 @@ from pnlc.value.losses import polyak_update, q_loss, td_target, value_loss
 from pnlc.value.networks import TwinQ, ValueNet
 
 OPTIMIZERS_PER_UPDATE = 2  # Lightning counts every optimizer.step() as a global step
+VAL_LOSS = "val/loss"  # what early stopping watches: the held-out prediction loss (below)
 
 
 def build_networks(dim: int, cfg: TrainConfig) -> tuple[ValueNet, TwinQ]:
@@ -57,8 +58,12 @@ class IQLCritic(L.LightningModule):
         self.q_target = copy.deepcopy(self.q)
         self.q_target.requires_grad_(False)
         self.train_history: list[tuple[int, Tensor, Tensor]] = []
-        self.val_history: list[tuple[int, float, float]] = []
+        self.val_history: list[tuple[int, float, float, float]] = []  # (update, V, Q, prediction loss)
         self._val_sums: list[Tensor] = []
+        # the weights of the lowest held-out loss so far (what an early-stopped run keeps)
+        self.best_val_loss = float("inf")
+        self.best_update = 0
+        self.best_state: dict[str, Tensor] | None = None
 
     # -- the update, usable with or without a Trainer ------------------------------------------
     def losses(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
@@ -121,17 +126,33 @@ class IQLCritic(L.LightningModule):
 
     def on_validation_epoch_start(self) -> None:
         self._val_sums = []
+        self._pred_sums: list[Tensor] = []
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        if "target" in batch:  # an outcome question: log loss of Q against what happened
+            with torch.no_grad():
+                p = self.q(batch["state"], batch["thought"], batch.get("goal")).clamp(1e-6, 1 - 1e-6)
+                loss = torch.nn.functional.binary_cross_entropy(p, batch["target"], reduction="sum")
+            self._pred_sums.append(torch.stack([loss, torch.tensor(float(p.shape[0]), device=p.device)]))
+            return
         lv, lq = self.losses(batch)
         n = batch["reward"].shape[0]
         self._val_sums.append(torch.stack([lv * n, lq * n, torch.tensor(float(n), device=lv.device)]))
 
     def on_validation_epoch_end(self) -> None:
+        """Held-out V and Q losses for the curves; the held-out prediction loss (mean log loss of
+        Q(s, a, g) against the outcome labels of the held-out episodes, or of Q(s, a) against their
+        success for the scalar critic) is what early stopping and the kept weights go by: it has no
+        bootstrapped target, so it falls only when the critic's answers get better."""
         if not self._val_sums:
             return
         total = torch.stack(self._val_sums).sum(0)
         v_loss, q_loss_, _ = (total / total[2]).tolist()
+        pred = torch.stack(self._pred_sums).sum(0) if self._pred_sums else None
+        loss = float(pred[0] / pred[1]) if pred is not None else v_loss + q_loss_
         step = self.trainer.global_step // OPTIMIZERS_PER_UPDATE if self._trainer is not None else 0
-        self.val_history.append((step, v_loss, q_loss_))
-        self.log_dict({"val/v_loss": v_loss, "val/q_loss": q_loss_}, on_step=False, on_epoch=True)
+        self.val_history.append((step, v_loss, q_loss_, loss))
+        if loss < self.best_val_loss:
+            self.best_val_loss, self.best_update = loss, step
+            self.best_state = {k: v.detach().clone() for k, v in self.state_dict().items()}
+        self.log_dict({"val/v_loss": v_loss, "val/q_loss": q_loss_, VAL_LOSS: loss}, on_step=False, on_epoch=True)

@@ -8,10 +8,11 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from pnlc.data.jsonl import atomic_write_text
 from pnlc.value.checkpoint import CHECKPOINT_NAME, BaseRates, save_checkpoint
+from pnlc.value.complements import check_labels, complement_errors, pair_columns
 from pnlc.value.config import TrainConfig
 from pnlc.value.controls import outcome_base_rates
 from pnlc.value.data import TransitionData, input_statistics
@@ -31,12 +32,21 @@ def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], **overrides
     (tests pass fast_dev_run=True).
 
     Lightning counts every optimizer step as a global step and each update steps two optimizers
-    (V and Q), so the Trainer's max_steps is twice cfg.max_steps.
+    (V and Q), so the Trainer's max_steps is twice cfg.max_steps; validation runs every
+    cfg.val_every_n_steps training batches, i.e. updates. With cfg.early_stop_patience > 0 the
+    Trainer stops once the held-out loss stalls (EarlyStopping on VAL_LOSS).
     """
     import lightning as L
+    from lightning.pytorch.callbacks import EarlyStopping
     from lightning.pytorch.loggers import CSVLogger
 
-    from pnlc.value.module import OPTIMIZERS_PER_UPDATE
+    from pnlc.value.module import OPTIMIZERS_PER_UPDATE, VAL_LOSS
+
+    callbacks = []
+    if cfg.early_stop_patience > 0:
+        callbacks.append(EarlyStopping(monitor=VAL_LOSS, mode="min", patience=cfg.early_stop_patience,
+                                       min_delta=cfg.early_stop_min_delta, check_on_train_epoch_end=False,
+                                       check_finite=True))
 
     kwargs: dict[str, Any] = dict(
         accelerator=cfg.accelerator,
@@ -49,6 +59,7 @@ def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], **overrides
         num_sanity_val_steps=0,
         log_every_n_steps=cfg.log_every_n_steps,
         logger=CSVLogger(save_dir=str(out_dir), name=LOGS_NAME, version=""),
+        callbacks=callbacks,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
@@ -59,10 +70,15 @@ def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], **overrides
 
 
 def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
-        references: ReferenceConfig | None = None) -> dict[str, Any]:
+        references: ReferenceConfig | None = None,
+        complement_pairs: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """Train on the training episodes, then write into out_dir: critic.ckpt, metrics.json,
     curves.csv, loss_curves.png, reliability.png (and Lightning's logs/metrics.csv).
     `references` (enabled): text references scored next to the linear probe (value/references.py).
+
+    complement_pairs: the environment's complementary outcome sentences (value.complements); the
+    checkpoint stores those present in the data, and the diagnostics report how far each pair's
+    probabilities are from summing to one, as trained and as answered.
 
     Returns the metrics dict that metrics.json holds.
     """
@@ -71,6 +87,8 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
     from pnlc.value.diagnostics import evaluate_heldout, linear_probe_aucs, plot_loss_curves, plot_reliability
     from pnlc.value.module import OPTIMIZERS_PER_UPDATE, IQLCritic
 
+    columns = pair_columns(data.outcome_goal_texts, complement_pairs, "complementary outcome goals")
+    check_labels(data.outcome_labels, columns, data.outcome_goal_texts, "annotations")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     datamodule = TransitionDataModule(data, cfg)
@@ -85,11 +103,16 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
     device = str(trainer.strategy.root_device.type)
     updates = trainer.global_step // OPTIMIZERS_PER_UPDATE
 
-    state = {k: v for k, v in module.state_dict().items()}
+    # an early-stopped run keeps the weights of its best validation, a full-length run its last
+    keep_best = cfg.early_stop_patience > 0 and module.best_state is not None
+    state = dict(module.best_state) if keep_best else dict(module.state_dict())
+    pairs = [(data.outcome_goal_texts[a], data.outcome_goal_texts[b]) for a, b in columns]
     outcome_rates, success_rate = outcome_base_rates(data, datamodule.train_episodes)
     base_rates = BaseRates(tuple(float(r) for r in outcome_rates), success_rate)
-    save_checkpoint(out / CHECKPOINT_NAME, state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts, base_rates)
-    model = ValueModel(state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts, device="cpu")
+    save_checkpoint(out / CHECKPOINT_NAME, state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts, base_rates,
+                    data.outcome_goals, pairs)
+    model = ValueModel(state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts, device="cpu",
+                       outcome_goal_emb=data.outcome_goals, complement_pairs=pairs)
 
     train_rows = [(int(s), float(lv), float(lq)) for s, lv, lq in module.train_history]
     val_rows = list(module.val_history)
@@ -103,6 +126,8 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
             diagnostics["text_references"] = add_text_references(
                 diagnostics["outcome_goals"]["per_goal"], data, datamodule.train_episodes, datamodule.val_episodes,
                 references)
+        diagnostics["complements"] = _complement_report(model, data, datamodule.val_episodes, cfg, columns,
+                                                        diagnostics["outcome_goals"], arrays["outcome"][0])
 
     metrics: dict[str, Any] = {
         "train": {
@@ -113,11 +138,19 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
             "episodes": int(len(datamodule.train_episodes)),
             "final_v_loss": train_rows[-1][1] if train_rows else None,
             "final_q_loss": train_rows[-1][2] if train_rows else None,
+            "max_updates": int(cfg.max_steps),
+            "stopped_early": bool(updates < cfg.max_steps),
+            "weights": "best validation" if keep_best else "last update",
         },
         "val": {
             "episodes": int(len(datamodule.val_episodes)),
+            "every_n_updates": int(cfg.val_every_n_steps),
+            "validations": len(val_rows),
             "v_loss": val_rows[-1][1] if val_rows else None,
             "q_loss": val_rows[-1][2] if val_rows else None,
+            "prediction_loss": val_rows[-1][3] if val_rows else None,
+            "best_prediction_loss": module.best_val_loss if val_rows else None,
+            "best_update": int(module.best_update) if val_rows else None,
         },
         **diagnostics,
         "embedder_id": data.embedder_id,
@@ -134,10 +167,40 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
     return metrics
 
 
-def _write_curves(path: Path, train_rows: list[tuple[int, float, float]], val_rows: list[tuple[int, float, float]]) -> None:
-    lines = ["step,split,v_loss,q_loss"]
-    lines += [f"{s},train,{lv:.6g},{lq:.6g}" for s, lv, lq in train_rows]
-    lines += [f"{s},val,{lv:.6g},{lq:.6g}" for s, lv, lq in val_rows]
+def _complement_report(model: Any, data: TransitionData, val_episodes: Any, cfg: TrainConfig,
+                       columns: list[tuple[int, int]], answered: dict[str, Any], pred: Any) -> dict[str, Any]:
+    """Per complementary pair, mean |P(A) + P(not A) - 1| over the held-out transitions as the heads
+    were trained ("raw") and as the critic answers; with complement_outcomes also the per-goal
+    scores of the raw heads (the answered ones are under outcome_goals)."""
+    from pnlc.value.diagnostics import evaluate_heldout
+
+    goals = data.outcome_goal_texts
+    report: dict[str, Any] = {"enabled": cfg.complement_outcomes, "pairs": complement_errors(pred, columns, goals)}
+    raw_pred, raw_scores = pred, answered
+    if cfg.complement_outcomes and columns:
+        raw = evaluate_heldout(model.q_raw, data, val_episodes, cfg)
+        raw_pred, raw_scores = raw["_arrays"]["outcome"][0], raw["outcome_goals"]
+        report["outcome_goals_raw"] = {
+            "auc_mean": raw_scores["auc_mean"], "ece_mean": raw_scores["ece_mean"],
+            "pooled": {k: raw_scores["pooled"][k] for k in ("auc", "ece")},
+            "per_goal": [{k: g[k] for k in ("goal", "auc", "ece", "mean_prediction")} for g in raw_scores["per_goal"]],
+        }
+    for pair, raw_pair in zip(report["pairs"], complement_errors(raw_pred, columns, goals)):
+        pair["raw_mean_abs_error"] = raw_pair["mean_abs_error"]
+        pair["raw_p90_abs_error"] = raw_pair["p90_abs_error"]
+        pair["raw_mean_sum"] = raw_pair["mean_sum"]
+    if report["pairs"]:
+        report["mean_abs_error"] = float(sum(p["mean_abs_error"] for p in report["pairs"]) / len(report["pairs"]))
+        report["raw_mean_abs_error"] = float(sum(p["raw_mean_abs_error"] for p in report["pairs"]) / len(report["pairs"]))
+    return report
+
+
+def _write_curves(path: Path, train_rows: list[tuple[int, float, float]],
+                  val_rows: list[tuple[int, float, float, float]]) -> None:
+    """Losses per update; prediction_loss (held-out only) is what early stopping reads."""
+    lines = ["step,split,v_loss,q_loss,prediction_loss"]
+    lines += [f"{s},train,{lv:.6g},{lq:.6g}," for s, lv, lq in train_rows]
+    lines += [f"{s},val,{lv:.6g},{lq:.6g},{lp:.6g}" for s, lv, lq, lp in val_rows]
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 

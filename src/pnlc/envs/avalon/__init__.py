@@ -10,6 +10,7 @@ from pnlc.envs.avalon.env import (
     parse_action,
 )
 from pnlc.envs.avalon.rules import (
+    COMPLEMENTARY_OUTCOMES,
     EVIL_WINS,
     GOOD_WINS,
     MERLIN_ASSASSINATED,
@@ -29,6 +30,7 @@ __all__ = [
     "ACTION_GRAMMAR",
     "AvalonConfig",
     "AvalonEnv",
+    "COMPLEMENTARY_OUTCOMES",
     "EVIL_WINS",
     "GOOD_WINS",
     "MERLIN_ASSASSINATED",

@@ -52,6 +52,18 @@ OUTCOME_GOALS: tuple[str, ...] = (
     *(quest_fails(n) for n in range(1, 6)),
 )
 
+# Pairs of outcome goals of which exactly one holds in every finished game (complements): the game
+# always has a winner, ends with three successes or three failures, and plays quests 1-3; good wins
+# only when the Assassin misses Merlin, so "Merlin survives ..." is "Good wins" and the complement of
+# "Evil wins". Not pairs: quests 4 and 5 (unplayed when three quests decide first: both sentences
+# false) and "Merlin is assassinated." (no assassination when evil wins on failures).
+COMPLEMENTARY_OUTCOMES: tuple[tuple[str, str], ...] = (
+    (GOOD_WINS, EVIL_WINS),
+    (MERLIN_SURVIVES, EVIL_WINS),
+    (THREE_SUCCEED, THREE_FAIL),
+    *((quest_succeeds(n), quest_fails(n)) for n in range(1, QUESTS_TO_WIN + 1)),
+)
+
 
 def is_good(role: str) -> bool:
     return role in GOOD_ROLES

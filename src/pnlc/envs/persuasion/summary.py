@@ -40,6 +40,10 @@ STAYS_SKEPTICAL = "The donor stays skeptical about where the money goes."
 
 POSITIVE_GOALS: tuple[str, ...] = (AGREES, AT_LEAST_ONE, DOUBTS_ANSWERED, WARMS_UP)
 NEGATIVE_GOALS: tuple[str, ...] = (REFUSES, DISENGAGES, PRESSURED, STAYS_SKEPTICAL)
+# Exactly one of a pair holds when a dialogue ends (complements): a donation is either above $0 or
+# none. The others overlap or can fail together (a donor may donate $0.50: neither "at least $1" nor
+# a refusal; doubts can be answered or never voiced).
+COMPLEMENTARY_OUTCOMES: tuple[tuple[str, str], ...] = ((AGREES, REFUSES),)
 
 _DONATION_LINE = re.compile(r"^[ \t]*DONATION\b.*$", re.IGNORECASE | re.MULTILINE)
 

@@ -54,6 +54,10 @@ POSITIVE_OUTCOMES = (OUTCOME_SUCCESS, OUTCOME_TYPE, OUTCOME_ATTRIBUTES, OUTCOME_
 NEGATIVE_OUTCOMES = (OUTCOME_NO_PURCHASE, OUTCOME_WRONG_TYPE, OUTCOME_MISSING_OPTIONS,
                      OUTCOME_MISSING_ATTRIBUTES, OUTCOME_OVER_PRICE)
 GOAL_OUTCOMES = POSITIVE_OUTCOMES + NEGATIVE_OUTCOMES
+# No two outcome sentences are complements: every "wrong / missing / over" sentence is false when
+# nothing is bought, as is its positive counterpart, and "no purchase" is the complement of no one
+# sentence.
+COMPLEMENTARY_OUTCOMES: tuple[tuple[str, str], ...] = ()
 
 _ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
 
