@@ -33,6 +33,7 @@ Last line: `key=value` pairs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import math
@@ -187,8 +188,16 @@ def measure_state(i: int, state: tuple, policy: Any, critics: dict[str, Critic],
         row["critics"][name] = {
             **{kind: [sum(w * by_text[t] for t, w in texts[m].items()) for m in moves] for kind, by_text in scores.items()},
             "read_texts": [scores["read"][t] for t in every],
+            "raw_by_move": [[scores["raw"][t] for t in texts[m]] for m in moves],
             "loop": loop_switches(agents[name], state, i, args.loops, args.seed) if args.loops else [],
         }
+    knobs = policy.refine_knobs
+    for gain in args.min_gain if args.loops else ():
+        policy.refine_knobs = dataclasses.replace(knobs, min_gain=gain)
+        row["critics"][f"trained_mg{gain:g}"] = {
+            **row["critics"]["trained"], "loop": loop_switches(agents["trained"], state, i, args.loops, args.seed)
+        }
+    policy.refine_knobs = knobs
     return row
 
 
@@ -236,6 +245,8 @@ def critic_summary(rows: list[dict[str, Any]], name: str, seed: int) -> dict[str
     within, between = variance_split([row["critics"][name]["read"] for row in rows])
     within_t, between_t = variance_split([row["critics"][name]["read_texts"] for row in rows])
     within_g, between_g = variance_split([row["critics"][name]["good"] for row in rows])
+    split = [variance_split(row["critics"][name]["raw_by_move"]) for row in rows]  # (phrasing, move) per state
+    phrasing, move = float(np.mean([w for w, _ in split])), float(np.mean([b for _, b in split]))
     m, lo, hi, n = _mean_ci(sp, seed)
     km, klo, khi, _ = _mean_ci(kt, seed)
     return {
@@ -249,6 +260,7 @@ def critic_summary(rows: list[dict[str, Any]], name: str, seed: int) -> dict[str
         "var_ratio": _ratio(within, between),
         "var_ratio_texts": _ratio(within_t, between_t),
         "var_ratio_good": _ratio(within_g, between_g),
+        "phrasing_ratio": _ratio(phrasing, move),
         "drafted": float(np.mean(drafted)) if drafted else math.nan,
         "switch_rate": float(np.mean(switches)) if switches else math.nan,
         "switch_value": float(np.mean(switch_gain)) if switch_gain else math.nan,
@@ -259,7 +271,7 @@ def critic_summary(rows: list[dict[str, Any]], name: str, seed: int) -> dict[str
 def reference_summary(rows: list[dict[str, Any]]) -> dict[str, float]:
     """What the MC values themselves say: the prior's and the MC-best move's value (picked on even
     rollouts, valued on odd), their split-half agreement, and the spread of move values."""
-    prior, best, raw_gap, chance, split_sp, split_top = [], [], [], [], [], []
+    prior, best, raw_gap, chance, split_sp, split_top, prior_sp, prior_top = [], [], [], [], [], [], [], []
     for row in rows:
         v = row["values"]
         full, even, odd = v.mean(axis=1), v[:, 0::2].mean(axis=1), v[:, 1::2].mean(axis=1)
@@ -270,12 +282,15 @@ def reference_summary(rows: list[dict[str, Any]]) -> dict[str, float]:
         chance.append(1.0 / len(full))
         split_sp.append(rank_agreement(even, odd)[0])
         split_top.append(float(top_weights(even)[np.argmax(odd)]))
+        prior_sp.append(rank_agreement(p, full)[0])
+        prior_top.append(float(top_weights(p)[np.argmax(full)]))
     within, between = variance_split([row["values"].mean(axis=1) for row in rows])
     noise = float(np.mean([np.mean(row["values"].var(axis=1) / row["values"].shape[1]) for row in rows]))
     return {
         "prior_value": float(np.mean(prior)), "best_value": float(np.mean(best)),
         "best_gap_raw": float(np.mean(raw_gap)), "top1_chance": float(np.mean(chance)),
         "mc_split_spearman": float(np.nanmean(split_sp)), "mc_split_top1": float(np.mean(split_top)),
+        "prior_spearman": float(np.nanmean(prior_sp)), "prior_top1": float(np.mean(prior_top)),
         "mc_var_ratio": _ratio(within, between),
         "mc_var_ratio_denoised": _ratio(within - noise, between),
     }
@@ -305,6 +320,8 @@ def main() -> None:
     parser.add_argument("--states", type=int, default=60, help="sampled decision states")
     parser.add_argument("--rollouts", type=int, default=32, help="rollouts per (state, move); even")
     parser.add_argument("--loops", type=int, default=8, help="PNLC decisions per state and critic (0: none)")
+    parser.add_argument("--min-gain", type=float, nargs="*", default=[0.0, 0.05, 0.1],
+                        help="also run the trained critic's PNLC decisions with these refine.min_gain values")
     parser.add_argument("--keep", type=float, default=0.15, help="chance a prior decision is sampled")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="write the per-state records here (.json)")
@@ -327,23 +344,31 @@ def main() -> None:
     elapsed = time.perf_counter() - start
 
     ref = reference_summary(rows)
-    results = {name: critic_summary(rows, name, args.seed) for name in critics}
+    results = {name: critic_summary(rows, name, args.seed) for name in rows[0]["critics"]}
     print(f"{len(rows)} states x {args.rollouts} rollouts; {args.loops} PNLC decisions per state and critic")
-    print(f"MC: prior's choice {ref['prior_value']:.3f}, MC-best move {ref['best_value']:.3f} "
-          f"(picked on even rollouts, valued on odd; raw best - prior {ref['best_gap_raw']:+.3f}); "
-          f"split-half Spearman {ref['mc_split_spearman']:.3f}, split-half top-1 {ref['mc_split_top1']:.3f}, "
-          f"chance top-1 {ref['top1_chance']:.3f}; move-value variance within/between states "
-          f"{ref['mc_var_ratio']:.3f} ({ref['mc_var_ratio_denoised']:.3f} less rollout noise)")
-    print(f"{'critic':9s} {'spearman [95% CI]':>24s} {'kendall':>8s} {'sp(raw)':>8s} {'sp(P good)':>10s} {'flat':>5s} "
-          f"{'top1':>6s} {'pick':>6s} "
-          f"{'spread':>7s} {'var w/b':>8s} {'(texts)':>8s} {'(P good)':>8s} {'drafted':>8s} {'switch':>7s} "
-          f"{'sw.value':>8s} {'loop':>7s}")
+    print(f"MC values: prior's choice {ref['prior_value']:.3f}, MC-best move {ref['best_value']:.3f} (picked on even "
+          f"rollouts, valued on odd); raw best - prior {ref['best_gap_raw']:+.3f}")
+    print(f"MC noise: split-half Spearman {ref['mc_split_spearman']:.3f}, split-half top-1 {ref['mc_split_top1']:.3f} "
+          f"(chance {ref['top1_chance']:.3f}); move-value variance within / between states {ref['mc_var_ratio']:.3f} "
+          f"({ref['mc_var_ratio_denoised']:.3f} less rollout noise)")
+    print(f"the prior's own move probabilities: Spearman {ref['prior_spearman']:.3f}, top-1 {ref['prior_top1']:.3f}")
+    columns = [("spearman", "Spearman"), ("spearman_lo", "lo"), ("spearman_hi", "hi"), ("ranked_states", "n"),
+               ("kendall", "Kendall"), ("spearman_raw", "Sp.raw"), ("spearman_good", "Sp.Pgood"), ("flat", "flat"),
+               ("top1", "top1"), ("pick_value", "pick"), ("read_spread", "spread"), ("var_ratio", "var.w/b"),
+               ("var_ratio_good", "Pgood.w/b"), ("phrasing_ratio", "phr/move"), ("drafted", "drafted"),
+               ("switch_rate", "switch"), ("switch_value", "sw.value"), ("loop_gain", "loop")]
+    print(f"{'critic':20s}" + "".join(f"{label:>10s}" for _, label in columns))
     for name, r in results.items():
-        print(f"{name:9s} {r['spearman']:7.3f} [{r['spearman_lo']:6.3f},{r['spearman_hi']:6.3f}] n={r['ranked_states']:<3d}"
-              f" {r['kendall']:8.3f} {r['spearman_raw']:8.3f} {r['spearman_good']:10.3f} {r['flat']:5.2f}"
-              f" {r['top1']:6.3f} {r['pick_value']:6.3f}"
-              f" {r['read_spread']:7.3f} {r['var_ratio']:8.3f} {r['var_ratio_texts']:8.3f} {r['var_ratio_good']:8.3f}"
-              f" {r['drafted']:8.3f} {r['switch_rate']:7.3f} {r['switch_value']:+8.3f} {r['loop_gain']:+7.3f}")
+        print(f"{name:20s}" + "".join(f"{r[key]:10.3f}" if key != "ranked_states" else f"{r[key]:10d}"
+                                      for key, _ in columns))
+    print("Spearman/Kendall: within-state correlation of the read score (what the policy reads off the value text) "
+          "with MC values, over states where neither is flat (n); Sp.raw unrounded; Sp.Pgood P(Good wins); "
+          "flat: states whose moves all read the same; top1: best-read move is the MC-best; pick: MC value "
+          "(odd rollouts) of always taking the best-read move; spread: mean max - min read score across moves; "
+          "var.w/b: within-state / between-state variance of move scores; phr/move: variance across phrasings of a "
+          "move / across moves; drafted, switch: share of PNLC decisions that wrote a second draft, that end on "
+          "another move than the first draft; sw.value: mean MC value of a switch; loop: mean MC value of the "
+          "PNLC decision over its first draft")
     print("by decision kind (trained critic): " + "; ".join(
         f"{k} {n} states, Spearman {sp:.3f}, MC-best gain {gap:+.3f}" for k, (n, sp, gap) in by_kind(rows, "trained").items()))
     if args.out:
@@ -351,8 +376,11 @@ def main() -> None:
         atomic_write_text(args.out, json.dumps({"reference": ref, "critics": results, "states": records}, indent=1))
     pairs = {f"{k}": v for k, v in ref.items()}
     for name, r in results.items():
+        if name.startswith("trained_mg"):
+            pairs.update({f"{name}_{key}": r[key] for key in ("drafted", "switch_rate", "switch_value", "loop_gain")})
+            continue
         for key in ("spearman", "spearman_lo", "spearman_hi", "kendall", "spearman_raw", "spearman_good", "flat",
-                    "top1", "pick_value", "read_spread", "var_ratio", "var_ratio_good", "drafted",
+                    "top1", "pick_value", "read_spread", "var_ratio", "var_ratio_good", "phrasing_ratio", "drafted",
                     "switch_rate", "switch_value", "loop_gain"):
             pairs[f"{name}_{key}"] = r[key]
     print(f"states={len(rows)} rollouts={args.rollouts} "
