@@ -297,7 +297,7 @@ def reference_summary(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def by_kind(rows: list[dict[str, Any]], name: str) -> dict[str, tuple[int, float, float]]:
-    """Per decision kind: states, mean Spearman (trained critic), mean gain of the MC-best move."""
+    """Per decision kind: states, mean Spearman of critic `name`, mean gain of the MC-best move."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[row["kind"]].append(row)
@@ -369,8 +369,10 @@ def main() -> None:
           "move / across moves; drafted, switch: share of PNLC decisions that wrote a second draft, that end on "
           "another move than the first draft; sw.value: mean MC value of a switch; loop: mean MC value of the "
           "PNLC decision over its first draft")
-    print("by decision kind (trained critic): " + "; ".join(
-        f"{k} {n} states, Spearman {sp:.3f}, MC-best gain {gap:+.3f}" for k, (n, sp, gap) in by_kind(rows, "trained").items()))
+    for name in ("trained", "shuffled", "probe"):
+        if name in critics:
+            print(f"by decision kind ({name}): " + "; ".join(f"{k} {n} states, Spearman {sp:.3f}, MC-best gain {gap:+.3f}"
+                                                          for k, (n, sp, gap) in by_kind(rows, name).items()))
     if args.out:
         records = [{**r, "values": r["values"].mean(axis=1).tolist()} for r in rows]
         atomic_write_text(args.out, json.dumps({"reference": ref, "critics": results, "states": records}, indent=1))
