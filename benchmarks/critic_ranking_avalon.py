@@ -296,19 +296,12 @@ def reference_summary(rows: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
-def by_kind(rows: list[dict[str, Any]], name: str) -> dict[str, tuple[int, float, float]]:
-    """Per decision kind: states, mean Spearman of critic `name`, mean gain of the MC-best move."""
+def by_kind(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The states grouped by decision kind (say, propose, vote, ...)."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[row["kind"]].append(row)
-    out = {}
-    for kind, group in sorted(groups.items()):
-        sp = [rank_agreement(r["critics"][name]["read"], r["values"].mean(axis=1))[0] for r in group]
-        gap = [r["values"][:, 1::2].mean(axis=1)[np.argmax(r["values"][:, 0::2].mean(axis=1))]
-               - np.asarray(r["prior"]) @ r["values"][:, 1::2].mean(axis=1) for r in group]
-        out[kind] = (len(group), float(np.nanmean(sp)) if not all(map(math.isnan, sp)) else math.nan,
-                     float(np.mean(gap)))
-    return out
+    return dict(sorted(groups.items()))
 
 
 def main() -> None:
@@ -369,10 +362,14 @@ def main() -> None:
           "move / across moves; drafted, switch: share of PNLC decisions that wrote a second draft, that end on "
           "another move than the first draft; sw.value: mean MC value of a switch; loop: mean MC value of the "
           "PNLC decision over its first draft")
-    for name in ("trained", "shuffled", "probe"):
-        if name in critics:
-            print(f"by decision kind ({name}): " + "; ".join(f"{k} {n} states, Spearman {sp:.3f}, MC-best gain {gap:+.3f}"
-                                                          for k, (n, sp, gap) in by_kind(rows, name).items()))
+    for kind, group in by_kind(rows).items():
+        ref_k = reference_summary(group)
+        parts = [f"{name} Spearman {r['spearman']:.3f}, top1 {r['top1']:.2f}, switch {r['switch_rate']:.2f} "
+                 f"worth {r['switch_value']:+.3f}, loop {r['loop_gain']:+.3f}"
+                 for name in ("trained", "shuffled", "probe") if name in critics
+                 for r in [critic_summary(group, name, args.seed)]]
+        print(f"{kind} ({len(group)} states): MC-best gain {ref_k['best_value'] - ref_k['prior_value']:+.3f}, "
+              f"prior Spearman {ref_k['prior_spearman']:.3f}; " + "; ".join(parts))
     if args.out:
         records = [{**r, "values": r["values"].mean(axis=1).tolist()} for r in rows]
         atomic_write_text(args.out, json.dumps({"reference": ref, "critics": results, "states": records}, indent=1))
