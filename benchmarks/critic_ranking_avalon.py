@@ -176,6 +176,7 @@ def measure_state(i: int, state: tuple, policy: Any, critics: dict[str, Critic],
     texts = {m: move_texts(view, m) for m in moves}
     row: dict[str, Any] = {
         "kind": str(view["decision"]),
+        "team_has_suspect": seats.team_has_suspect(view),
         "moves": moves,
         "prior": [weights[m] for m in moves],
         "values": values,
@@ -304,6 +305,17 @@ def by_kind(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return dict(sorted(groups.items()))
 
 
+def approve_margin(rows: list[dict[str, Any]], name: str) -> float:
+    """Mean over vote states of approve minus reject: MC value ("MC"), prior probability ("prior")
+    or the read score of critic `name`."""
+    out = []
+    for r in rows:
+        a, b = r["moves"].index("approve"), r["moves"].index("reject")
+        x = r["values"].mean(axis=1) if name == "MC" else r["prior"] if name == "prior" else r["critics"][name]["read"]
+        out.append(x[a] - x[b])
+    return float(np.mean(out))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", default="params.yaml", help="params file (env.avalon, agents.sim.avalon, evaluate, embed)")
@@ -370,6 +382,13 @@ def main() -> None:
                  for r in [critic_summary(group, name, args.seed)]]
         print(f"{kind} ({len(group)} states): MC-best gain {ref_k['best_value'] - ref_k['prior_value']:+.3f}, "
               f"prior Spearman {ref_k['prior_spearman']:.3f}; " + "; ".join(parts))
+    votes = [r for r in rows if r["kind"] == "vote" and {"approve", "reject"} <= set(r["moves"])]
+    for dirty in (True, False):
+        group = [r for r in votes if r["team_has_suspect"] == dirty]
+        if group:
+            print(f"votes on a team {'with' if dirty else 'without'} a known evil player ({len(group)} states), "
+                  "approve - reject: " + ", ".join(f"{name} {approve_margin(group, name):+.3f}"
+                                                   for name in ("MC", "prior", *critics)))
     if args.out:
         records = [{**r, "values": r["values"].mean(axis=1).tolist()} for r in rows]
         atomic_write_text(args.out, json.dumps({"reference": ref, "critics": results, "states": records}, indent=1))
