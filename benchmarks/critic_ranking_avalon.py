@@ -113,7 +113,7 @@ def load_critics(args: argparse.Namespace, embedder: Any) -> dict[str, Critic]:
         raise SystemExit(f"{trained}: no critic checkpoint; train it (snakemake train) or pass --critic")
     for name, transform in (("trained", "none"), ("const", "base_rate"), ("inverted", "inverted")):
         critics[name] = load_critic(trained, embedder, transform)
-    shuffled = Path(args.shuffled) if args.shuffled else trained.parents[1] / "shuffled" / trained.parent.name / trained.name
+    shuffled = Path(args.shuffled) if args.shuffled else trained.parents[2] / "shuffled" / trained.parent.name / trained.name
     if shuffled.exists():
         critics["shuffled"] = load_critic(shuffled, embedder, "none")
     else:
