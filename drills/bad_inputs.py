@@ -192,13 +192,14 @@ def one_case(case: Case, root: Path) -> dict[str, object]:
     """Run one case in `root` (prepared); return its row of the table."""
     env = {**ENV, **case.extra_env}
     params_backup = (root / "params.yaml").read_text()
-    server = None
-    try:
+    with contextlib.ExitStack() as stack:
+        server = None
         if case.server:
             sys.path.insert(0, str(REPO))
             from tests.fakes.messages_server import FakeMessagesServer
 
-            server = FakeMessagesServer().__enter__()
+            server = stack.enter_context(FakeMessagesServer())
+        stack.callback((root / "params.yaml").write_text, params_backup)
         if case.params is not None:
             params = yaml.safe_load(params_backup)
             case.params(params)
@@ -216,10 +217,6 @@ def one_case(case: Case, root: Path) -> dict[str, object]:
                 resumed = again.returncode == 0 and (root / "mnt/t.jsonl").read_bytes() == (
                     root / "art/avalon.jsonl").read_bytes()
         after = listing(root)
-    finally:
-        (root / "params.yaml").write_text(params_backup)
-        if server is not None:
-            server.__exit__(None, None, None)
     message = (out.stderr + out.stdout).strip()  # snakemake writes its errors to stdout
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k) and k != "params.yaml")
     journals = [k for k in inside if k.endswith(".partial")]
