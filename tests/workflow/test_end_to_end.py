@@ -212,6 +212,7 @@ PARAM_CHANGES = [
     ("evaluate.bootstrap_samples", 150),
     ("report.viewer_episodes", 2),
     ("envs", ["avalon", "webshop"]),
+    ("size", "mini"),  # the same jobs as `--config size=mini`, recorded this time
 ]
 
 
