@@ -20,6 +20,7 @@ PHASES = {
     "report": "tables, figures and episode viewers from the metrics (results/tables, results/figures)",
     "pipeline-cost": "wall time and memory per rule and phase from Snakemake's benchmark files (results/timing/)",
     "p4g": "train and test the critic and text references on PersuasionForGood's human dialogues (results/metrics/p4g_critic.json)",
+    "plan": "expected wall time, API calls and dollars of a run of another size, from a recorded run's jobs",
     "episode": "print one recorded episode decision by decision",
 }
 
@@ -102,6 +103,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reliability", required=True, type=Path, help="the critic's held-out reliability diagram (PNG)")
     p.add_argument("--tables", required=True, type=Path, help="folder of the table p4g.{csv,md,tex} (the workflow: results/p4g)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (Snakemake passes the job's)")
+
+    pl = sub.choices["plan"]
+    pl.add_argument("--size", required=True, help="the size to plan (a key of sizes, e.g. paper)")
+    pl.add_argument("--envs", nargs="+", help="environments of the planned run (default: params' envs)")
+    pl.add_argument("--backend", help="backend of the planned run (default: params' backend)")
+    pl.add_argument("--recorded-size", help="size of the recorded run whose benchmark files are scaled (default: params' size)")
+    pl.add_argument("--root", type=Path, default=Path("."), help="the workflow folder with the recorded run")
+    pl.add_argument("--cores", type=int, default=2, help="cores of the local machine (default 2)")
+    pl.add_argument("--nodes", type=int, nargs="*", default=[1, 4, 16], help="cluster sizes to plan for")
+    pl.add_argument("--cores-per-node", type=int, default=16)
+    pl.add_argument("--tokens-per-word", type=float, default=1.33,
+                    help="tokens per whitespace word of the simulated roles' texts (default 1.33)")
+    pl.add_argument("--call-seconds", type=float, default=5.0, help="seconds per API call (default 5)")
+    pl.add_argument("--concurrency", type=int, default=1, help="concurrent episodes per API-bound job")
+    pl.add_argument("--out-dir", type=Path, help="also write the table as plan_<size>_<backend>.{csv,md,tex} here")
 
     ep = sub.choices["episode"]
     ep.add_argument("file", type=Path, help="a trajectory or evaluation JSONL")

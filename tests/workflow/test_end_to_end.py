@@ -3,10 +3,12 @@ change, `snakemake -n` and `dvc status` must name the same phases, and the cheap
 with `dvc repro` or `snakemake` and must give back the from-scratch bytes with `dvc status` clean.
 (drills/staleness_matrix.py reruns every case of the matrix, including the costly ones.)"""
 
+import csv
 import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -286,3 +288,23 @@ def test_a_deleted_output_is_rebuilt_with_the_same_bytes(workdir, baseline):
     run(["dvc", "repro", "report"], workdir, env=job_env(workdir))
     assert snapshot(workdir) == baseline
     assert assert_agree(workdir) == set()
+
+
+def test_plan_scales_the_recorded_jobs_to_another_size(workdir, tmp_path):
+    """`pnlc plan` lists the jobs Snakemake would run at size mini (2 test tasks instead of 3) and
+    costs each evaluation at 2/3 of the recorded one, everything before evaluation unchanged."""
+    from pnlc.pipeline.report import read_benchmark
+
+    run([sys.executable, "-m", "pnlc.cli", "plan", "--size", "mini", "--out-dir", str(tmp_path), "--nodes", "2"],
+        workdir, env=job_env(workdir))
+    rows = {r["Phase"]: r for r in csv.DictReader((tmp_path / "plan_mini_sim.csv").open())}
+    bench = workdir / "results/timing/benchmarks"
+    seconds = {rule: sum(read_benchmark(f)["wall_s"] for f in (bench / rule).rglob("*.tsv"))
+               for rule in ("evaluate_method", "summarize_evaluation", "train_critic", "outcome_ceiling")}
+    assert rows["evaluate"]["Jobs"] == "5"  # four methods, one seed, and their summary
+    assert float(rows["evaluate"]["Job s (sum)"]) == pytest.approx(
+        (seconds["evaluate_method"] + seconds["summarize_evaluation"]) * 2 / 3, abs=1)
+    assert float(rows["train"]["Job s (sum)"]) == pytest.approx(
+        seconds["train_critic"] + seconds["outcome_ceiling"], abs=1)
+    assert int(rows["evaluate"]["API calls"].replace(",", "")) > 0
+    assert rows["total"]["Jobs"] == str(sum(int(r["Jobs"]) for p, r in rows.items() if p != "total"))

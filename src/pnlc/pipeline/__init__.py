@@ -60,6 +60,11 @@ def run_phase(args: argparse.Namespace) -> int:
         from pnlc.pipeline.report import pipeline_cost
 
         pipeline_cost(args.benchmarks, args.root, dict(args.phase_of), args.out_dir, args.name)
+    elif args.phase == "plan":
+        from pnlc.pipeline.plan import plan
+
+        plan(params, args.root, args.size, args.envs, args.backend, args.cores, args.nodes, args.cores_per_node,
+             args.recorded_size, args.tokens_per_word, args.call_seconds, args.concurrency, args.out_dir)
     elif args.phase == "p4g":
         from pnlc.pipeline.p4g import p4g_experiment
 
