@@ -66,3 +66,23 @@ def test_cached_factory_embedder_matches_the_encoder(encoder, tmp_path):
     v = e.embed(TEXTS + TEXTS[:2])
     assert np.array_equal(v[:5], encoder.embed(TEXTS)) and np.array_equal(v[5:], v[:2])
     assert e.misses == 5
+
+
+def test_the_cache_keys_by_code_torch_and_cpu_kernels_so_a_change_never_serves_stale_vectors(monkeypatch, tmp_path):
+    from pnlc.embed import CachedEmbedder
+
+    capped = TransformerEmbedder(BUNDLED_MODEL, 4, 64, 8, "float32", "cpu")
+    assert capped.cache_id.startswith(capped.model_id + "|code=")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    other = TransformerEmbedder(BUNDLED_MODEL, 4, 64, 8, "float32", "cpu")
+    monkeypatch.undo()
+    assert other.model_id == capped.model_id  # the same encoder for a critic checkpoint
+    assert other.cache_id != capped.cache_id  # but not the same cached bytes
+    cached = CachedEmbedder(capped, tmp_path)
+    cached.inner.embed = lambda texts: np.ones((len(texts), capped.dim), dtype=np.float32)
+    cached.embed(["a text"])
+    again = CachedEmbedder(other, tmp_path)
+    again.inner.embed = lambda texts: np.zeros((len(texts), other.dim), dtype=np.float32)
+    assert again.embed(["a text"])[0, 0] == 0.0 and (again.hits, again.misses) == (0, 1)
+    back = CachedEmbedder(TransformerEmbedder(BUNDLED_MODEL, 4, 64, 8, "float32", "cpu"), tmp_path)
+    assert back.embed(["a text"])[0, 0] == 1.0 and back.hits == 1  # each runtime finds its own vectors

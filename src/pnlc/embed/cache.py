@@ -1,7 +1,9 @@
 """On-disk embedding cache (SQLite in WAL mode) and the deduplicating `CachedEmbedder`.
 
-Rows are keyed by sha256(model_id, text), so each distinct text is embedded once per encoder
-across runs, and a different encoder never sees another's vectors. Several processes may read and
+Rows are keyed by sha256(cache_id, text), so each distinct text is embedded once per encoder
+across runs, and a different encoder never sees another's vectors. `cache_id` is the encoder's
+`model_id` plus, where it has one, its runtime fingerprint (encoder code, torch version, CPU
+kernels), so vectors cached before such a change are not served after it. Several processes may read and
 write the same cache at once (WAL mode, busy timeout, INSERT OR IGNORE).
 """
 
@@ -122,6 +124,7 @@ class CachedEmbedder:
     def __init__(self, embedder: Embedder, cache_dir: str | os.PathLike[str] | None) -> None:
         self.inner = embedder
         self.model_id = embedder.model_id
+        self.cache_id = getattr(embedder, "cache_id", embedder.model_id)
         self.dim = embedder.dim
         self.cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
         self.hits = 0
@@ -130,7 +133,7 @@ class CachedEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         unique = list(dict.fromkeys(texts))
-        keys = [text_key(self.model_id, t) for t in unique]
+        keys = [text_key(self.cache_id, t) for t in unique]
         found = self.cache.get_many(keys, self.dim) if self.cache is not None else {}
         missing = [(k, t) for k, t in zip(keys, unique) if k not in found]
         if missing:
@@ -141,7 +144,7 @@ class CachedEmbedder:
                 )
             new = {k: vecs[i] for i, (k, _) in enumerate(missing)}
             if self.cache is not None:
-                self.cache.put_many(self.model_id, new.items())
+                self.cache.put_many(self.cache_id, new.items())
             found.update(new)
         self.hits += len(unique) - len(missing)
         self.misses += len(missing)

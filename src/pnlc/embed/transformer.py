@@ -96,6 +96,18 @@ def length_buckets(lengths: Sequence[int], batch_size: int, multiple: int, max_l
     ]
 
 
+def runtime_fingerprint() -> str:
+    """This module's source hash, the torch version and the oneDNN instruction-set cap."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        torch_version = version("torch")
+    except PackageNotFoundError:
+        torch_version = "none"
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    return f"code={code}-torch={torch_version}-isa={os.environ.get('ONEDNN_MAX_CPU_ISA', 'default')}"
+
+
 class TransformerEmbedder:
     """`Embedder` over a transformers encoder: mean-pooled, L2-normalised float32 rows.
 
@@ -129,6 +141,9 @@ class TransformerEmbedder:
         self.model_id = (
             f"{self.name}@{weights_hash(self.path)}/{precision}-max{max_length}-pad{pad_multiple}-batch{batch_size}"
         )
+        # what else changes the bytes on this machine: this module's code, the torch build and the CPU
+        # kernels oneDNN may pick; the cache keys by it, so a change never serves stale vectors
+        self.cache_id = f"{self.model_id}|{runtime_fingerprint()}"
         self.requested_device = device
         self.device = ""
         self._lock = threading.Lock()
