@@ -26,6 +26,7 @@ def anthropic_cfg(**kw) -> AnthropicConfig:
         max_retries=6, backoff_base_s=1.0, backoff_max_s=30.0, seed=0, base_url=None,
         price_input_per_mtok=3.0, price_output_per_mtok=15.0, price_cached_per_mtok=0.3,
         price_cache_write_per_mtok=3.75, spend_cap_usd=None, call_cap=None, prompt_caching=True,
+        spend_ledger=None,
     )
     base.update(kw)
     return AnthropicConfig(**base)

@@ -27,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pnlc.llm.base import Completion, LLMConfigError, LLMError, Request
+from pnlc.llm.ledger import SpendLedger
 from pnlc.llm.limiter import RequestGate
 from pnlc.llm.usage import SpendGuard
 
@@ -54,6 +55,8 @@ class AnthropicConfig:
     base_url: API endpoint; None = the SDK default (tests point it at 127.0.0.1).
     price_*_per_mtok: USD per million input, output, cache-read and cache-write tokens.
     spend_cap_usd / call_cap: stop cleanly before passing either (None = no cap).
+    spend_ledger: None = the caps count this process's calls; a file path = they count the calls of
+        every process booking on that file (`pnlc.llm.ledger`), e.g. all jobs of a cluster run.
     prompt_caching: mark the system prompt for prompt caching (cache_control ephemeral).
     """
 
@@ -74,6 +77,7 @@ class AnthropicConfig:
     spend_cap_usd: float | None
     call_cap: int | None
     prompt_caching: bool
+    spend_ledger: str | None
 
     def __post_init__(self) -> None:
         problems = []
@@ -135,7 +139,10 @@ class AnthropicLLM:
     ) -> None:
         self.config = config
         self.model = config.model
-        self.guard = guard if guard is not None else SpendGuard(config.spend_cap_usd, config.call_cap)
+        if guard is None:
+            ledger = SpendLedger(config.spend_ledger) if config.spend_ledger else None
+            guard = SpendGuard(config.spend_cap_usd, config.call_cap, ledger)
+        self.guard = guard
         self.gate = gate if gate is not None else RequestGate()
         self._sleep = sleep
         self._rng = np.random.default_rng(config.seed)
