@@ -63,6 +63,7 @@ def evaluate(
     critic_lock = threading.Lock()
     cfg = agent_config(params, env_name)
     meta = episode_meta(params, kind)
+    # a method that cannot run with this backend or critic fails here, before any episode starts
     make_agent(method, make_policy(params, env_name, kind, llm), critic, cfg, loop=None if spec is None else spec.loop)
 
     def play(planned: tuple[str, int]):
