@@ -51,7 +51,7 @@ class FakeMessagesServer:
         self.hang_s = hang_s
         self.lifetime_s = lifetime_s
         self.latency_s = latency_s
-        # {"action", "body" (bytes), "headers" (dict), "at" (arrival), "answered_at" (None until answered)}
+        # {"action", "body" (bytes), "headers" (dict), "at" (arrival), "answered_at" (None until the answer starts)}
         self.received: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._seen_systems: set[str] = set()
@@ -178,10 +178,8 @@ class _Handler(BaseHTTPRequestHandler):
         action, record = fake.next_action(body, {k.lower(): v for k, v in self.headers.items()})
         if fake.latency_s > 0:
             time.sleep(fake.latency_s)
-        try:
-            self._answer(action, body)
-        finally:
-            record["answered_at"] = time.monotonic()
+        record["answered_at"] = time.monotonic()  # before the answer leaves: the client's next request comes later
+        self._answer(action, body)
 
     def _answer(self, action: str, body: bytes) -> None:
         fake = self.server_ref
