@@ -13,12 +13,15 @@ Each POST /v1/messages takes the next action from the script (then "ok" when the
   "hang"       read the request, sleep `hang_s`, close without answering (past the client timeout)
   "drop"       read the request, close the connection without a response
   "malformed"  200, content-type JSON, body that is not JSON
-The server records every request body (bytes) and header it received, and shuts itself down after
-`lifetime_s` even if a test forgets to.
+Every answer is held back `latency_s` first (a fixed service time; requests are served on threads,
+so concurrent requests overlap). The server records every request body (bytes), header, arrival
+time and answer time (time.monotonic), and shuts itself down after `lifetime_s` even if a test
+forgets to.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -41,12 +44,15 @@ class FakeMessagesServer:
         retry_after: float = 0.01,
         hang_s: float = 1.0,
         lifetime_s: float = 60.0,
+        latency_s: float = 0.0,
     ) -> None:
         self.script = list(script or [])
         self.retry_after = retry_after
         self.hang_s = hang_s
         self.lifetime_s = lifetime_s
-        self.received: list[dict[str, Any]] = []  # {"action", "body" (bytes), "headers" (dict)}
+        self.latency_s = latency_s
+        # {"action", "body" (bytes), "headers" (dict), "at" (arrival), "answered_at" (None until the answer starts)}
+        self.received: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._seen_systems: set[str] = set()
         self._httpd: ThreadingHTTPServer | None = None
@@ -85,11 +91,24 @@ class FakeMessagesServer:
             httpd.server_close()
 
     # -- scripting --------------------------------------------------------------------------
-    def next_action(self, body: bytes, headers: dict[str, str]) -> str:
+    def next_action(self, body: bytes, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
         with self._lock:
             action = self.script.pop(0) if self.script else "ok"
-            self.received.append({"action": action, "body": body, "headers": headers})
-            return action
+            record = {"action": action, "body": body, "headers": headers, "at": time.monotonic(), "answered_at": None}
+            self.received.append(record)
+            return action, record
+
+    def most_at_once(self) -> int:
+        """The most requests that were being served at the same moment."""
+        events = sorted(
+            [(r["at"], 1) for r in self.received] + [(r["answered_at"], -1) for r in self.received if r["answered_at"]],
+            key=lambda e: (e[0], e[1]),
+        )
+        now = most = 0
+        for _, step in events:
+            now += step
+            most = max(most, now)
+        return most
 
     def message_json(self, payload: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -131,6 +150,20 @@ class FakeMessagesServer:
         return [json.loads(r["body"]) for r in self.received]
 
 
+def served_params(raw: dict[str, Any], url: str, concurrency: int = 1) -> dict[str, Any]:
+    """A copy of a params.yaml mapping whose LLM roles are played by the anthropic backend at `url`,
+    `concurrency` episodes at a time: no response cache, no prompt caching (the server's prompt
+    cache answers the first request with a system prompt differently, so usage would depend on
+    which request came first) and short backoffs."""
+    out = copy.deepcopy(raw)
+    out["backend"] = "anthropic"
+    out["llm"].update(cache_mode="off", concurrency=concurrency)
+    out["llm"]["anthropic"].update(
+        base_url=url, prompt_caching=False, timeout_s=10.0, max_retries=3, backoff_base_s=0.01, backoff_max_s=0.05
+    )
+    return out
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_ref: FakeMessagesServer
     protocol_version = "HTTP/1.1"
@@ -142,7 +175,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length", "0"))
         body = self.rfile.read(length)
         fake = self.server_ref
-        action = fake.next_action(body, {k.lower(): v for k, v in self.headers.items()})
+        action, record = fake.next_action(body, {k.lower(): v for k, v in self.headers.items()})
+        if fake.latency_s > 0:
+            time.sleep(fake.latency_s)
+        record["answered_at"] = time.monotonic()  # before the answer leaves: the client's next request comes later
+        self._answer(action, body)
+
+    def _answer(self, action: str, body: bytes) -> None:
+        fake = self.server_ref
         if not self.path.startswith("/v1/messages"):
             self._send(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
             return

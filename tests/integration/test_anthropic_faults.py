@@ -42,6 +42,7 @@ def config(server: FakeMessagesServer, **kw) -> AnthropicConfig:
         max_retries=8, backoff_base_s=0.001, backoff_max_s=0.01, seed=7, base_url=server.url,
         price_input_per_mtok=3.0, price_output_per_mtok=15.0, price_cached_per_mtok=0.3,
         price_cache_write_per_mtok=3.75, spend_cap_usd=None, call_cap=None, prompt_caching=True,
+        spend_ledger=None,
     )
     base.update(kw)
     return AnthropicConfig(**base)

@@ -26,6 +26,7 @@ def anthropic_cfg(**kw) -> AnthropicConfig:
         max_retries=6, backoff_base_s=1.0, backoff_max_s=30.0, seed=0, base_url=None,
         price_input_per_mtok=3.0, price_output_per_mtok=15.0, price_cached_per_mtok=0.3,
         price_cache_write_per_mtok=3.75, spend_cap_usd=None, call_cap=None, prompt_caching=True,
+        spend_ledger=None,
     )
     base.update(kw)
     return AnthropicConfig(**base)
@@ -136,3 +137,48 @@ def test_hf_bundled_alias_resolves_without_loading():
     by_path = HFChatLLM(HFConfig(str(bundled_smollm2_gguf()), "auto", "auto", True, 0, 8))
     assert by_alias.model == by_path.model and by_alias.model.startswith("SmolLM2-135M-Instruct")
     assert by_alias._net is None
+
+
+def test_reservations_hold_the_call_cap_and_the_estimates_of_calls_in_flight():
+    guard = SpendGuard(spend_cap_usd=1.0, call_cap=3)
+    first = guard.reserve(0.4)
+    second = guard.reserve(0.4)
+    assert guard.in_flight == 2
+    with pytest.raises(BudgetExceeded, match=r"\$0\.8000 held for calls in flight"):
+        guard.reserve(0.3)  # 0.4 + 0.4 held, nothing spent yet
+    first.charge(0.1)  # answered for less than its estimate: the rest is free again
+    third = guard.reserve(0.3)
+    with pytest.raises(BudgetExceeded, match="call cap reached: 1 paid call"):
+        guard.reserve(0.0)  # 1 made + 2 in flight = call_cap
+    second.release()  # failed: not a paid call, nothing spent
+    third.charge(0.2)
+    assert (guard.calls, guard.in_flight) == (2, 0) and guard.spent_usd == pytest.approx(0.3)
+    with guard.reserve(0.5):
+        pass  # a block that ends without a charge releases its hold
+    assert (guard.calls, guard.in_flight) == (2, 0)
+
+
+def test_concurrent_reservations_never_pass_either_cap():
+    import threading
+
+    guard = SpendGuard(spend_cap_usd=1.0, call_cap=40)
+    refused = []
+    start = threading.Barrier(8)
+
+    def worker():
+        start.wait()
+        for _ in range(20):
+            try:
+                booking = guard.reserve(0.05)
+            except BudgetExceeded:
+                refused.append(1)
+                continue
+            booking.charge(0.04)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert guard.calls <= 40 and guard.spent_usd <= 1.0 + 1e-12
+    assert guard.calls + len(refused) == 160 and refused

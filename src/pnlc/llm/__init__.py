@@ -20,7 +20,8 @@ from pnlc.llm.cache import CACHE_MODES, CachedLLM, ResponseCache, canonical_requ
 from pnlc.llm.config import LLMConfig
 from pnlc.llm.factory import LLM_BACKENDS, make_llm
 from pnlc.llm.hf_backend import BUNDLED_SMOLLM2, SMOLLM2_INSTALL, HFChatLLM, HFConfig, bundled_smollm2_gguf
-from pnlc.llm.usage import MeteredLLM, SpendGuard, UsageMeter, usage_of
+from pnlc.llm.limiter import RequestGate
+from pnlc.llm.usage import MeteredLLM, Reservation, SpendGuard, UsageMeter, usage_of
 
 __all__ = [
     "API_KEY_ENV",
@@ -43,6 +44,8 @@ __all__ = [
     "Message",
     "MeteredLLM",
     "Request",
+    "RequestGate",
+    "Reservation",
     "ResponseCache",
     "SpendGuard",
     "UsageMeter",

@@ -3,7 +3,10 @@
 The SDK's retries are switched off (max_retries=0) and done here instead, so that every attempt is
 counted, the identical request body is resent, and the backoff is seeded: exponential backoff with
 jitter on 429, 529, other 5xx, timeouts, dropped connections and malformed responses, honouring
-`retry-after`. Authentication (401/403), bad requests (400/404/413/422) and a missing key fail at
+`retry-after`. A response carrying `retry-after` also pauses the backend's shared `RequestGate`,
+so that every thread's next request waits it out, not only the one that was told. Each call
+reserves its upper-end cost estimate on the `SpendGuard` before it is sent (caps hold across
+threads) and settles it with the real cost. Authentication (401/403), bad requests (400/404/413/422) and a missing key fail at
 once with `LLMConfigError`. The static system prompt is sent as one block marked for prompt caching.
 
 Secret: the API key is read from the environment variable ANTHROPIC_API_KEY when the first real call
@@ -24,6 +27,8 @@ from typing import Any, Callable
 import numpy as np
 
 from pnlc.llm.base import Completion, LLMConfigError, LLMError, Request
+from pnlc.llm.ledger import SpendLedger
+from pnlc.llm.limiter import RequestGate
 from pnlc.llm.usage import SpendGuard
 
 log = logging.getLogger(__name__)
@@ -50,6 +55,8 @@ class AnthropicConfig:
     base_url: API endpoint; None = the SDK default (tests point it at 127.0.0.1).
     price_*_per_mtok: USD per million input, output, cache-read and cache-write tokens.
     spend_cap_usd / call_cap: stop cleanly before passing either (None = no cap).
+    spend_ledger: None = the caps count this process's calls; a file path = they count the calls of
+        every process booking on that file (`pnlc.llm.ledger`), e.g. all jobs of a cluster run.
     prompt_caching: mark the system prompt for prompt caching (cache_control ephemeral).
     """
 
@@ -70,6 +77,7 @@ class AnthropicConfig:
     spend_cap_usd: float | None
     call_cap: int | None
     prompt_caching: bool
+    spend_ledger: str | None
 
     def __post_init__(self) -> None:
         problems = []
@@ -115,7 +123,10 @@ def _retry_after_s(headers: Any) -> float | None:
 
 
 class AnthropicLLM:
-    """`LLM` backend for the Claude Messages API. See the module docstring for retry rules."""
+    """`LLM` backend for the Claude Messages API. See the module docstring for retry rules.
+
+    Thread-safe: one instance serves every concurrent episode of a job, sharing its client, its
+    `guard` (spend and call caps) and its `gate` (retry-after pauses)."""
 
     backend = "anthropic"
 
@@ -124,10 +135,15 @@ class AnthropicLLM:
         config: AnthropicConfig,
         guard: SpendGuard | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        gate: RequestGate | None = None,
     ) -> None:
         self.config = config
         self.model = config.model
-        self.guard = guard if guard is not None else SpendGuard(config.spend_cap_usd, config.call_cap)
+        if guard is None:
+            ledger = SpendLedger(config.spend_ledger) if config.spend_ledger else None
+            guard = SpendGuard(config.spend_cap_usd, config.call_cap, ledger)
+        self.guard = guard
+        self.gate = gate if gate is not None else RequestGate()
         self._sleep = sleep
         self._rng = np.random.default_rng(config.seed)
         self._rng_lock = threading.Lock()
@@ -213,13 +229,20 @@ class AnthropicLLM:
     # -- the call ---------------------------------------------------------------------------
     def complete(self, request: Request) -> Completion:
         params = self.request_params(request)
-        self.guard.check(self.estimate_cost(request))
+        with self.guard.reserve(self.estimate_cost(request)) as booking:
+            completion = self._send(params)
+            booking.charge(completion.cost_usd)
+        return completion
+
+    def _send(self, params: dict[str, Any]) -> Completion:
         client = self._get_client()
         import anthropic
 
         retries = 0
+        slept_until = float("-inf")  # the end of a shared pause this call has slept out itself
         start = time.monotonic()
         while True:
+            self.gate.wait(slept_until)
             with self._count_lock:
                 self.attempts += 1
             reason: str
@@ -254,6 +277,8 @@ class AnthropicLLM:
                     "raise llm.anthropic.max_retries / timeout_s; recorded responses stay in the cache"
                 )
             delay = self._backoff(retries, retry_after)
+            if retry_after is not None:
+                slept_until = self.gate.pause(retry_after)
             retries += 1
             with self._count_lock:
                 self.retries += 1
@@ -264,7 +289,6 @@ class AnthropicLLM:
 
         text, stop_reason, model, in_tok, out_tok, cache_read, cache_write = parsed
         cost = self.cost(in_tok, out_tok, cache_read, cache_write)
-        self.guard.charge(cost)
         return Completion(
             text=text,
             input_tokens=in_tok + cache_read + cache_write,

@@ -16,6 +16,7 @@ import logging
 import os
 import tempfile
 import threading
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Iterator, Literal
@@ -111,6 +112,10 @@ class CachedLLM:
     mode `record`: return the stored response when present (from_cache=True, cost 0), else call the
     backend and store its response. `replay`: never call the backend; a miss raises `CacheMiss`.
     `off`: pass every call through and store nothing.
+
+    Thread-safe. In `record` mode identical requests made at once by concurrent episodes are sent
+    once: the others wait for that answer and read it from the cache, so every episode sees the
+    response the cache keeps (what a replay gives) and nothing is paid for twice.
     """
 
     def __init__(self, llm: LLM, cache: ResponseCache, mode: str) -> None:
@@ -122,6 +127,7 @@ class CachedLLM:
         self.backend = llm.backend
         self.model = llm.model
         self._lock = threading.Lock()
+        self._sending: dict[str, tuple[threading.Lock, int]] = {}  # key -> (lock, waiting callers)
         self.hits = 0
         self.misses = 0
 
@@ -129,20 +135,49 @@ class CachedLLM:
         if self.mode == "off":
             return self.inner.complete(request)
         key = request_key(self.backend, self.model, request)
-        cached = self.cache.get(key)
-        if cached is not None:
-            with self._lock:
-                self.hits += 1
-            return replace(cached, from_cache=True, cost_usd=0.0, latency_s=0.0, retries=0)
-        with self._lock:
-            self.misses += 1
+        hit = self._hit(key)
+        if hit is not None:
+            return hit
         if self.mode == "replay":
+            with self._lock:
+                self.misses += 1
             raise CacheMiss(
                 f"no recorded response in {self.cache.cache_dir} for a {self.backend}/{self.model} "
                 f"request (key {key[:16]}, tag {request.tag or '-'}, sample_index {request.sample_index}); "
                 "replay mode never calls the LLM: set llm.cache_mode to 'record' (needs the backend, "
                 "e.g. ANTHROPIC_API_KEY) to fill the cache, or llm.cache_dir to a recorded cache"
             )
-        completion = self.inner.complete(request)
-        self.cache.put(key, canonical_request(self.backend, self.model, request), completion)
-        return completion
+        with self._sending_lock(key):
+            hit = self._hit(key)  # answered for another episode while this one waited
+            if hit is not None:
+                return hit
+            with self._lock:
+                self.misses += 1
+            completion = self.inner.complete(request)
+            self.cache.put(key, canonical_request(self.backend, self.model, request), completion)
+            return completion
+
+    def _hit(self, key: str) -> Completion | None:
+        cached = self.cache.get(key)
+        if cached is None:
+            return None
+        with self._lock:
+            self.hits += 1
+        return replace(cached, from_cache=True, cost_usd=0.0, latency_s=0.0, retries=0)
+
+    @contextmanager
+    def _sending_lock(self, key: str) -> Iterator[None]:
+        """Held while `key` is being sent, so that one request is sent once at a time."""
+        with self._lock:
+            lock, users = self._sending.get(key, (threading.Lock(), 0))
+            self._sending[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, users = self._sending[key]
+                if users == 1:
+                    del self._sending[key]
+                else:
+                    self._sending[key] = (lock, users - 1)

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
 
 from pnlc.config import ConfigError, Params, StatsConfig, build
 from pnlc.data import append_jsonl, episode_from_dict, read_jsonl, truncate_incomplete
-from pnlc.pipeline.factory import agent_config, critic_spec, derive_seed, episode_meta, load_critic, make_embedder, make_env, make_policy
+from pnlc.pipeline.concurrent import CriticSeat, in_order
+from pnlc.pipeline.factory import (
+    agent_config,
+    critic_spec,
+    derive_seed,
+    episode_concurrency,
+    episode_meta,
+    job_llm,
+    load_critic,
+    make_embedder,
+    make_env,
+    make_policy,
+)
 from pnlc.pipeline.generate import partial_path
 
 log = logging.getLogger(__name__)
@@ -44,17 +57,27 @@ def evaluate(
         )
     if spec is None and critic_path is not None:
         raise ConfigError(f"method {method} reads no critic (it is not a key of evaluate.critics); drop --critic")
-    env = make_env(params, env_name)
-    policy = make_policy(params, env_name, "oracle" if method == "oracle" else "prior")
+    kind = "oracle" if method == "oracle" else "prior"
+    llm = job_llm(params)
     critic = load_critic(critic_path, make_embedder(params), spec.transform) if spec is not None else None
-    agent = make_agent(method, policy, critic, agent_config(params, env_name), loop=None if spec is None else spec.loop)
+    critic_lock = threading.Lock()
+    cfg = agent_config(params, env_name)
+    meta = episode_meta(params, kind)
+    # a method that cannot run with this backend or critic fails here, before any episode starts
+    make_agent(method, make_policy(params, env_name, kind, llm), critic, cfg, loop=None if spec is None else spec.loop)
 
-    meta = episode_meta(params, "oracle" if method == "oracle" else "prior")
-    plan = test_plan(params, env, eval_seed)
+    def play(planned: tuple[str, int]):
+        task_id, seed = planned
+        seat = CriticSeat(critic, critic_lock) if critic is not None else None
+        agent = make_agent(method, make_policy(params, env_name, kind, llm), seat, cfg,
+                           loop=None if spec is None else spec.loop)
+        return run_task(make_env(params, env_name, llm), agent, task_id, seed, meta)
+
+    plan = test_plan(params, make_env(params, env_name, llm), eval_seed)
     part = partial_path(Path(out))
     done = truncate_incomplete(part)
-    for task_id, seed in tqdm(plan[done:], desc=f"evaluate {env_name} {method}", unit="task", disable=None):
-        episode = run_task(env, agent, task_id, seed, meta)
+    episodes = in_order(plan[done:], play, episode_concurrency(params))
+    for episode in tqdm(episodes, total=len(plan) - done, desc=f"evaluate {env_name} {method}", unit="task", disable=None):
         append_jsonl(part, episode)
     os.replace(part, out)
     log.info("wrote %d %s episodes to %s", len(plan), method, out)

@@ -33,12 +33,13 @@ def env_config(params: Params, name: str) -> Any:
     return params.section(name)
 
 
-def make_env(params: Params, name: str) -> Any:
-    """The environment; with `env.persuasion.donor: llm` the configured LLM plays the donor."""
+def make_env(params: Params, name: str, llm: Any = None) -> Any:
+    """The environment; with `env.persuasion.donor: llm` the configured LLM plays the donor
+    (`llm`, the job's shared LLM, or a new one)."""
     cfg = env_config(params, name)
     module = importlib.import_module(f"pnlc.envs.{name}")
     if name == "persuasion" and cfg.donor == "llm":
-        return module.make_env(cfg, donor_llm=make_llm(params))
+        return module.make_env(cfg, donor_llm=llm if llm is not None else make_llm(params))
     return module.make_env(cfg)
 
 
@@ -65,6 +66,27 @@ def make_llm(params: Params) -> Any:
     return _make_llm(llm_config(params))
 
 
+def job_llm(params: Params) -> Any:
+    """The one LLM of a job, shared by every episode's policy and LLM donor, and with it one response
+    cache, one spend guard (the caps) and one request gate (retry-after pauses); None with backend sim."""
+    return None if params.backend == "sim" else make_llm(params)
+
+
+def episode_concurrency(params: Params) -> int:
+    """Episodes a generation shard or evaluation job plays at once: `llm.concurrency` with the
+    anthropic backend, whose episodes wait on the network; 1 with sim (CPU-bound in one process)
+    and hf (one local model)."""
+    wanted = int(params.raw["llm"]["concurrency"])
+    if wanted < 1:
+        raise ConfigError(f"{params.source}: llm.concurrency must be >= 1, got {wanted}")
+    if params.backend != "anthropic":
+        if wanted > 1:
+            log.info("llm.concurrency %d applies to backend anthropic only; backend %s plays one episode at a time",
+                     wanted, params.backend)
+        return 1
+    return wanted
+
+
 def model_name(params: Params, kind: str = "prior") -> str:
     """The base model recorded with every episode."""
     if params.backend == "sim":
@@ -83,8 +105,9 @@ def episode_meta(params: Params, kind: str = "prior") -> Any:
     )
 
 
-def make_policy(params: Params, env_name: str, kind: str = "prior") -> Any:
-    """The acting policy: simulated (`backend: sim`) or an LLM through the prompt files."""
+def make_policy(params: Params, env_name: str, kind: str = "prior", llm: Any = None) -> Any:
+    """The acting policy: simulated (`backend: sim`) or an LLM through the prompt files (`llm`, the
+    job's shared LLM, or a new one)."""
     if params.backend == "sim":
         module = importlib.import_module(f"pnlc.agents.sim.{env_name}")
         knobs = build(module.PARAMS_TYPE, params.raw["agents"]["sim"][env_name], f"agents.sim.{env_name}", params.source)
@@ -94,7 +117,7 @@ def make_policy(params: Params, env_name: str, kind: str = "prior") -> Any:
     from pnlc.agents.llm_policy import LLMPolicy, LLMPolicyConfig
 
     cfg = build(LLMPolicyConfig, params.raw["llm"]["policy"], "llm.policy", params.source)
-    return LLMPolicy(make_llm(params), env_name, cfg)
+    return LLMPolicy(llm if llm is not None else make_llm(params), env_name, cfg)
 
 
 def make_embedder(params: Params) -> Any:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pnlc.config import Params
 from pnlc.data import append_jsonl, truncate_incomplete
-from pnlc.pipeline.factory import derive_seed, episode_meta, make_env, make_policy
+from pnlc.pipeline.concurrent import in_order
+from pnlc.pipeline.factory import derive_seed, episode_concurrency, episode_meta, job_llm, make_env, make_policy
 
 log = logging.getLogger(__name__)
 
@@ -51,23 +52,26 @@ def generate(params: Params, env_name: str, shard: int, out: Path) -> int:
     run = params.run
     gen = params.section("generate")
     indices = shard_range(run.train_episodes, run.shards, shard)
-    env = make_env(params, env_name)
-    tasks = env.tasks("train")
+    llm = job_llm(params)
+    tasks = make_env(params, env_name, llm).tasks("train")
     if not tasks:
         raise ValueError(f"env.{env_name}: the train split has no tasks")
-    policy = make_policy(params, env_name, gen.policy)
-    agent = React("react", policy, cfg=None)  # the prior reads none of the methods' knobs
+    meta = episode_meta(params, gen.policy)
+
+    def play(i: int):
+        env = make_env(params, env_name, llm)
+        agent = React("react", make_policy(params, env_name, gen.policy, llm), cfg=None)  # the prior reads no method knobs
+        episode = run_episode(env, agent, tasks[i % len(tasks)], derive_seed(gen.seed, env_name, "train", i), meta)
+        return without_timings(with_goal_outcomes(episode, env))
 
     part = partial_path(Path(out))
     done = truncate_incomplete(part)
     if done:
         log.info("resuming %s after %d complete episodes", part, done)
     todo = indices[done:]
-    for i in tqdm(todo, desc=f"generate {env_name} shard {shard}", unit="ep", disable=None):
-        task_id = tasks[i % len(tasks)]
-        seed = derive_seed(gen.seed, env_name, "train", i)
-        episode = run_episode(env, agent, task_id, seed, episode_meta(params, gen.policy))
-        append_jsonl(part, without_timings(with_goal_outcomes(episode, env)))
+    episodes = in_order(todo, play, episode_concurrency(params))
+    for episode in tqdm(episodes, total=len(todo), desc=f"generate {env_name} shard {shard}", unit="ep", disable=None):
+        append_jsonl(part, episode)
     if part.exists():
         os.replace(part, out)
     else:  # an empty shard (more shards than episodes)
