@@ -1,9 +1,8 @@
 """Artifacts travel through a real SSH remote: a shrunken workflow copy runs once and pushes its DVC
-cache to `ssh://127.0.0.1:<port>/...` (an asyncssh SFTP server started here, key login only, host key
-checked against known_hosts); a second clone of its git state pulls with `pnlc-pull` and is then
-current for DVC and Snakemake alike, with the first copy's bytes, and still sees a later change."""
+cache to `ssh://127.0.0.1:<port>/...` (an asyncssh SFTP server started here, key login only); a
+second clone of its git state pulls with `pnlc-pull` and is then current for DVC and Snakemake
+alike, with the first copy's bytes, and still sees a later change."""
 
-import json
 import shutil
 import subprocess
 import sys
@@ -56,12 +55,12 @@ def shared(tmp_path_factory):
     edit_params(first, "sizes.quick.methods", ["react", "pnlc"])
     shutil.copy(REPO / ".gitignore", first / ".gitignore")
     home = base / "home"
-    (home / ".ssh").mkdir(parents=True)
+    home.mkdir()
     with SFTPServer(base / "ssh") as server:
-        # The client looks the host key up in ~/.ssh/known_hosts, as ssh does; HOME points at a
-        # folder of the test's own, so the user's keys and known hosts are never read or written.
-        shutil.copy(server.known_hosts_file, home / ".ssh" / "known_hosts")
+        # HOME is a folder of the test's own and no agent is offered, so the user's keys, ssh
+        # config and agent are never read: the only credential is the key in .dvc/config.local.
         env = {**job_env(first), **GIT_ID, "HOME": str(home)}
+        env.pop("SSH_AUTH_SOCK", None)
         run(["snakemake", "--cores", "2"], first, env=env)
         # The URL is shared (.dvc/config, committed); who logs in and with which key is each
         # user's own (.dvc/config.local, ignored by git).
