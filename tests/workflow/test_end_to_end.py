@@ -59,9 +59,10 @@ def job_env(root: Path, trace: bool = False) -> dict:
     return {**ENV, "PYTHONPATH": str(root / "src"), **({"PYTHONPROFILEIMPORTTIME": "1"} if trace else {})}
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
+def snapshot(root: Path, names=COMPARED) -> dict[str, bytes]:
+    """The bytes of every file under `names` (files or folders), by path."""
     files = {}
-    for name in COMPARED:
+    for name in names:
         path = root / name
         for f in sorted([path] if path.is_file() else path.rglob("*")):
             if f.is_file() and f.name != ".gitignore":
