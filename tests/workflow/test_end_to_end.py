@@ -199,7 +199,7 @@ SOURCE_CHANGES = [
     ("src/pnlc/pipeline/report.py", {"report"}),
 ]
 PARAM_CHANGES = [
-    ("sizes.quick.train_episodes", 18),
+    ("sizes.quick.train_episodes", 30),  # data10 keeps 10 % of the training split: at least 2 episodes
     ("sizes.quick.critic_max_steps", 12),
     ("sizes.quick.test_tasks", 4),
     ("sizes.quick.methods", ["react", "pnlc", "scalar_critic"]),
