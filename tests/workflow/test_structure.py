@@ -127,3 +127,49 @@ def test_command_line_config_reaches_every_job_as_an_edited_params_file_does(rep
     assert by_flag == by_file
     assert by_flag != quick and any('"paper"' in c for c in by_flag)
     assert all("--params" not in c for c in by_flag), "a job re-read params.yaml instead of its configuration"
+
+
+def planned_resources(repo, *args) -> dict[str, dict[str, str]]:
+    """Per rule, the resources `snakemake -n` plans for its jobs (one job's, the largest runtime)."""
+    out = subprocess.run(["snakemake", "-n", "--forceall", "--cores", "2", *args],
+                         cwd=repo, capture_output=True, text=True, env=ENV)
+    assert out.returncode == 0, out.stderr + out.stdout
+    planned: dict[str, dict[str, str]] = {}
+    rule = None
+    for line in out.stdout.splitlines():
+        if line.startswith(("rule ", "localrule ")):
+            rule = line.split()[1].rstrip(":")
+        elif line.strip().startswith("resources:") and rule:
+            found = dict(kv.split("=", 1) for kv in line.split(":", 1)[1].strip().split(", "))
+            if int(found.get("runtime", 0)) >= int(planned.get(rule, {}).get("runtime", 0)):
+                planned[rule] = found
+    return planned
+
+
+def test_every_job_declares_the_resources_a_cluster_schedules_it_by(repo):
+    """Every rule with a command asks for memory and a time limit, critic training for a GPU;
+    jobs ask for `llm_calls` only when they call an LLM; limits grow with the configured size."""
+    quick = planned_resources(repo)
+    jobs = set(phases_spec(repo)["rules"]) - {"p4g_critic"}
+    assert jobs <= set(quick), f"no resources planned for {sorted(jobs - set(quick))}"
+    for rule in jobs:
+        assert int(quick[rule]["mem_mb"]) >= 512 and int(quick[rule]["runtime"]) >= 10, (rule, quick[rule])
+    assert quick["train_critic"]["gpu"] == "1"
+    assert all(quick[r].get("llm_calls", "0") == "0" for r in jobs), "simulated jobs call no LLM"
+    anthropic = planned_resources(repo, "--config", "backend=anthropic")
+    assert anthropic["generate_trajectories"]["llm_calls"] == anthropic["evaluate_method"]["llm_calls"] == "1"
+    assert anthropic["annotate_trajectories"]["llm_calls"] == "0"  # annotate.summarizer: describe
+    paper = planned_resources(repo, "--config", "size=paper")
+    for rule in ("annotate_trajectories", "train_critic", "outcome_ceiling"):
+        assert int(paper[rule]["runtime"]) > int(quick[rule]["runtime"]), rule
+    assert int(paper["annotate_trajectories"]["mem_mb"]) > int(quick["annotate_trajectories"]["mem_mb"])
+
+
+def test_profiles_cap_llm_calling_jobs(repo):
+    """Both profiles bound the jobs that call an LLM at once; the SLURM one submits to SLURM."""
+    profiles = repo / "workflow" / "profiles"
+    local = yaml.safe_load((profiles / "default" / "config.yaml").read_text())
+    slurm = yaml.safe_load((profiles / "slurm" / "config.yaml").read_text())
+    assert slurm["executor"] == "slurm"
+    for profile in (local, slurm):
+        assert isinstance(profile["resources"]["llm_calls"], int) and profile["resources"]["llm_calls"] >= 1

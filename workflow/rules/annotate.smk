@@ -12,6 +12,10 @@ rule annotate_trajectories:
         config=job_config("annotate_trajectories"),
         code=code_hash("annotate_trajectories"),
     threads: 2
+    resources:
+        mem_mb=mem_mb("annotate_trajectories"),
+        runtime=runtime("annotate_trajectories"),
+        llm_calls=calls_llm("annotate_trajectories"),
     shell:
         "pnlc --config-json {params.config:q} annotate --env {wildcards.env} --inputs {input} "
         "--out-jsonl {output.jsonl} --out-npz {output.npz} 2> {log}"

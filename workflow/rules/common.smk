@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 
 import yaml
 
@@ -254,3 +255,59 @@ def record_in_dvc():
         logger.warning("dvc.lock left as it is: this run's configuration differs from params.yaml")
         return
     shell("dvc commit --force --quiet " + " ".join(stages))
+
+
+# --- cluster resources ---------------------------------------------------------------------------
+# What one job of a rule took in the recorded quick run (results/timing/benchmarks/, avalon, backend
+# sim, on 2 busy CPU cores): the longest wall time `s` and the largest `max_rss` (MB) over the rule's
+# jobs, and the size it took them at. A job asks for that, scaled to the configured size and with
+# headroom, so that SLURM neither kills it nor holds more than it needs. These values decide where
+# and when a job runs, never what it writes: Snakemake does not rerun a job when they change.
+RECORDED = {
+    #  rule                    seconds  max_rss  size the job's work grows with (its value in the run)
+    "generate_trajectories": (2.8,      49,     lambda: RUN["train_episodes"] / RUN["shards"] / 300),
+    "annotate_trajectories": (406,      770,    lambda: RUN["train_episodes"] / 600),
+    "train_critic":          (879,      720,    lambda: RUN["critic_max_steps"] / 2000),
+    "outcome_ceiling":       (121,      493,    lambda: RUN["train_episodes"] / 600 * config["train"]["ceiling"]["rollouts"] / 16),
+    "evaluate_method":       (441,      544,    lambda: RUN["test_tasks"] / 200),
+    "summarize_evaluation":  (2.9,      371,    lambda: RUN["test_tasks"] / 200 * len(RUN["eval_seeds"]) * len(METHODS) / 14),
+    "report_tables":         (3.5,      137,    lambda: RUN["test_tasks"] / 200 * len(RUN["eval_seeds"]) * len(METHODS) / 14),
+    "report_pipeline_cost":  (3.5,      137,    lambda: 1.0),  # no benchmark of its own: report_tables'
+    "p4g_critic":            (553,      1255,   lambda: 1.0),
+}
+# Rules whose memory grows with the data they hold (annotated episodes), not only their run time.
+MEMORY_GROWS_WITH = {
+    "annotate_trajectories": lambda: RUN["train_episodes"] / 600,
+    "train_critic": lambda: RUN["train_episodes"] / 600,
+    "outcome_ceiling": lambda: RUN["train_episodes"] / 600,
+}
+RUNTIME_HEADROOM = 3.0  # a cluster node may be slower than the recorded one, or shared
+MEMORY_HEADROOM = 1.5
+MIN_RUNTIME_MIN = 10
+MIN_MEM_MB = 512
+
+
+def mem_mb(rule):
+    """Memory (MB) a job of `rule` asks for: the recorded peak with headroom, grown with its data
+    where it holds it, in 256 MB steps."""
+    _, rss, _ = RECORDED[rule]
+    grows = max(1.0, MEMORY_GROWS_WITH.get(rule, lambda: 1.0)())
+    return max(MIN_MEM_MB, 256 * math.ceil(rss * grows * MEMORY_HEADROOM / 256))
+
+
+def runtime(rule):
+    """Wall-time limit (minutes) of a job of `rule`: the recorded time scaled to the configured size,
+    with headroom. Recorded with the simulated backend: jobs of an LLM backend wait on the model and
+    need more (README, "Running on a cluster")."""
+    seconds, _, scale = RECORDED[rule]
+    return max(MIN_RUNTIME_MIN, math.ceil(seconds * max(1.0, scale()) * RUNTIME_HEADROOM / 60))
+
+
+def calls_llm(rule):
+    """1 for a job that calls an LLM (backend anthropic or hf; annotation only with summarizer llm),
+    else 0: the `llm_calls` resource, whose cap in the profile bounds how many such jobs run at once."""
+    if BACKEND == "sim":
+        return 0
+    if rule == "annotate_trajectories":
+        return int(config["annotate"]["summarizer"] == "llm")
+    return 1

@@ -12,7 +12,9 @@ rule evaluate_method:
         code=code_hash("evaluate_method"),
         critics=critic_flags,
     resources:
-        llm_calls=1,
+        mem_mb=mem_mb("evaluate_method"),
+        runtime=runtime("evaluate_method"),
+        llm_calls=calls_llm("evaluate_method"),
     shell:
         "pnlc --config-json {params.config:q} evaluate --env {wildcards.env} --method {wildcards.method} "
         "--seed {wildcards.seed} {params.critics} --out {output} 2> {log}"
@@ -31,6 +33,9 @@ rule summarize_evaluation:
     params:
         config=job_config("summarize_evaluation"),
         code=code_hash("summarize_evaluation"),
+    resources:
+        mem_mb=mem_mb("summarize_evaluation"),
+        runtime=runtime("summarize_evaluation"),
     shell:
         "pnlc --config-json {params.config:q} summarize --env {wildcards.env} --inputs {input} "
         "--out {output.metrics} --timing {output.timing} 2> {log}"

@@ -9,7 +9,9 @@ rule generate_trajectories:
         config=job_config("generate_trajectories"),
         code=code_hash("generate_trajectories"),
     resources:
-        llm_calls=1,
+        mem_mb=mem_mb("generate_trajectories"),
+        runtime=runtime("generate_trajectories"),
+        llm_calls=calls_llm("generate_trajectories"),
     shell:
         "pnlc --config-json {params.config:q} generate --env {wildcards.env} --shard {wildcards.shard} "
         "--out {output} 2> {log}"

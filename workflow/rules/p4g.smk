@@ -21,6 +21,9 @@ rule p4g_critic:
         config=job_config("p4g_critic"),
         code=code_hash("p4g_critic"),
     threads: 1
+    resources:
+        mem_mb=mem_mb("p4g_critic"),
+        runtime=runtime("p4g_critic"),
     shell:
         "pnlc --config-json {params.config:q} p4g --out {output.metrics} --figure {output.figure} "
         "--reliability {output.reliability} --tables results/p4g --threads {threads} 2> {log}"

@@ -48,6 +48,9 @@ rule report_tables:
     params:
         config=job_config("report_tables"),
         code=code_hash("report_tables"),
+    resources:
+        mem_mb=mem_mb("report_tables"),
+        runtime=runtime("report_tables"),
     shell:
         "pnlc --config-json {params.config:q} report --metrics {input.metrics} --timing {input.timing} "
         "--critic-metrics {input.critics} --ceilings {input.ceilings} --evals {input.evals} "
@@ -65,6 +68,9 @@ rule report_pipeline_cost:
         config=job_config("report_pipeline_cost"),
         code=code_hash("report_pipeline_cost"),
         phase_of=" ".join(f"{rule}={spec['phase']}" for rule, spec in PHASES["rules"].items()),
+    resources:
+        mem_mb=mem_mb("report_pipeline_cost"),
+        runtime=runtime("report_pipeline_cost"),
     shell:
         "pnlc --config-json {params.config:q} pipeline-cost --benchmarks {input} --root results/timing/benchmarks "
         "--phase-of {params.phase_of} --out-dir results/timing/report --name pipeline_cost_{BACKEND} 2> {log}"

@@ -18,8 +18,12 @@ rule train_critic:
         code=code_hash("train_critic"),
         out_dir=lambda wc, output: os.path.dirname(output.ckpt),
     threads: 1
+    # One GPU where the cluster has one: the SLURM profile submits it with `--gpus=1`, while the local
+    # default profile runs it on the CPU (train.critic.accelerator: auto takes CUDA when present).
     resources:
-        gpu=0,
+        mem_mb=mem_mb("train_critic"),
+        runtime=runtime("train_critic"),
+        gpu=1,
     shell:
         "pnlc --config-json {params.config:q} train --env {wildcards.env} --variant {wildcards.variant} "
         "--seed {wildcards.seed} --annotations {input.annotations} --out-dir {params.out_dir} "
@@ -39,6 +43,9 @@ rule outcome_ceiling:
         config=job_config("outcome_ceiling"),
         code=code_hash("outcome_ceiling"),
     threads: 1
+    resources:
+        mem_mb=mem_mb("outcome_ceiling"),
+        runtime=runtime("outcome_ceiling"),
     shell:
         "pnlc --config-json {params.config:q} ceiling --env {wildcards.env} --seed {wildcards.seed} "
         "--trajectories {input} --out {output} 2> {log}"
