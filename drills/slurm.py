@@ -254,6 +254,9 @@ def main(argv: list[str]) -> int:
                         help="shrunken: the workflow tests' size (minutes); quick: params.yaml's quick size")
     parser.add_argument("--keep", type=Path, help="run the two workflow copies in this folder and keep them")
     parser.add_argument("--cluster-only", action="store_true", help="install and start the cluster, run nothing")
+    parser.add_argument("--local-run", type=Path,
+                        help="a finished local run of the same code and size (e.g. a fresh clone after "
+                             "`snakemake --cores 2`) to compare with, instead of running one here")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("drills/slurm.py installs packages and starts daemons: run it as root")
@@ -269,7 +272,14 @@ def main(argv: list[str]) -> int:
         return 0
     workspace = args.keep or Path(tempfile.mkdtemp(prefix="pnlc-slurm-"))
     rows = {}
-    for mode in ("local", "slurm"):
+    if args.local_run is not None:
+        logs = sorted((args.local_run / ".snakemake" / "log").glob("*.snakemake.log"))
+        if not logs:
+            raise SystemExit(f"{args.local_run}: no .snakemake/log/*.snakemake.log; pass a folder where "
+                             "`snakemake --cores 2` ran to the end")
+        log = max(logs, key=jobs_run)  # the full run, not a later `dvc repro p4g`
+        rows["local"] = {"root": args.local_run, "jobs": jobs_run(log), "sacct": {}, "wall_s": float("nan"), "log": log}
+    for mode in ("slurm",) if args.local_run is not None else ("local", "slurm"):
         root = workspace / mode
         if root.exists():
             shutil.rmtree(root)
