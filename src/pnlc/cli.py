@@ -103,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reliability", required=True, type=Path, help="the critic's held-out reliability diagram (PNG)")
     p.add_argument("--tables", required=True, type=Path, help="folder of the table p4g.{csv,md,tex} (the workflow: results/p4g)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (Snakemake passes the job's)")
+    p.add_argument("--timing", type=Path, help="wall-clock seconds, JSON (the workflow: results/timing/p4g_critic.json)")
 
     pl = sub.choices["plan"]
     pl.add_argument("--size", required=True, help="the size to plan (a key of sizes, e.g. paper)")

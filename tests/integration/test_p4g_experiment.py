@@ -29,8 +29,13 @@ def test_p4g_critic_is_scored_against_references_on_held_out_dialogues(repo, sha
     raw["embed"]["cache_dir"] = str(embed_cache)
     params = params_from_dict(raw)
     out, fig, rel = tmp_path / "p4g.json", tmp_path / "p4g.png", tmp_path / "rel.png"
-    report = p4g_experiment(params, out, fig, rel, tmp_path / "tables")
+    report = p4g_experiment(params, out, fig, rel, tmp_path / "tables", timing_out=tmp_path / "timing.json")
     assert json.loads(out.read_text()) == json.loads(json.dumps(report, default=float))
+    # measured seconds differ between runs: they go to the timing file, never into the metrics
+    assert '"seconds"' not in out.read_text() and '"transitions_per_s"' not in out.read_text()
+    timing = json.loads((tmp_path / "timing.json").read_text())
+    assert timing["seconds"]["total"] >= timing["seconds"]["critic"] > 0
+    assert timing["critic_training"]["seconds"] > 0
     assert report["dialogues"]["train"] + report["dialogues"]["test"] == 1017
     assert abs(report["dialogues"]["test"] - 0.2 * 1017) <= 1
     assert report["bootstrap"]["resampled"] == "held-out dialogues"

@@ -13,6 +13,7 @@ rule p4g_critic:
             "results/p4g/p4g_heldout_reliability.png", caption="../report/p4g_heldout_reliability.rst", category="Critic"
         ),
         table=table("results/p4g/p4g", "p4g_table", "Critic"),
+        timing="results/timing/p4g_critic.json",
     log:
         "results/logs/p4g_critic.log",
     benchmark:
@@ -26,7 +27,8 @@ rule p4g_critic:
         runtime=runtime("p4g_critic"),
     shell:
         "pnlc --config-json {params.config:q} p4g --out {output.metrics} --figure {output.figure} "
-        "--reliability {output.reliability} --tables results/p4g --threads {threads} 2> {log}"
+        "--reliability {output.reliability} --tables results/p4g --timing {output.timing} --threads {threads} "
+        "2> {log}"
 
 
 rule p4g_all:

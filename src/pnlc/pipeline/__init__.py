@@ -68,5 +68,5 @@ def run_phase(args: argparse.Namespace) -> int:
     elif args.phase == "p4g":
         from pnlc.pipeline.p4g import p4g_experiment
 
-        p4g_experiment(params, args.out, args.figure, args.reliability, args.tables, args.threads)
+        p4g_experiment(params, args.out, args.figure, args.reliability, args.tables, args.threads, args.timing)
     return 0
