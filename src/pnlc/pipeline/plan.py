@@ -12,22 +12,20 @@ the simulated roles, which call the LLM exactly where an LLM backend would.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import re
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from pnlc.config import ConfigError, Params
 
-log = logging.getLogger(__name__)
-
 PHASE_ORDER = ("generate", "annotate", "train", "evaluate", "report")
 # The wildcard a recorded job must share with a target job for its cost to carry over.
 KEY_WILDCARD = {"evaluate_method": "method", "train_critic": "variant"}
-EPISODE_FILES = {"generate_trajectories": "output", "evaluate_method": "output"}
+# Rules whose first output is a JSONL of episodes with recorded LLM usage.
+EPISODE_RULES = frozenset({"generate_trajectories", "evaluate_method"})
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,6 @@ class Estimate:
     input_tokens: float = 0.0
     output_tokens: float = 0.0
     api_seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 _RULE = re.compile(r"^(?:local)?rule (\w+):$")
@@ -161,7 +158,7 @@ def estimate(params: Params, root: Path, target: Sequence[Job], recorded: Sequen
         scale = work_units(job.rule, raw, size, env) / work_units(job.rule, raw, recorded_size, rec.wildcards.get("env"))
         seconds = float(read_benchmark(root / rec.benchmark)["wall_s"]) * scale
         est = Estimate(job, phase_of.get(job.rule, "report"), seconds, rec.benchmark, proxy)
-        if job.rule in EPISODE_FILES and (root / rec.output).is_file():
+        if job.rule in EPISODE_RULES and (root / rec.output).is_file():
             n, calls, words_in, words_out = read_usage(root / rec.output)
             episodes = n * scale
             est.calls = calls * episodes
