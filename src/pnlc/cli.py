@@ -18,6 +18,7 @@ PHASES = {
     "evaluate": "run one method on the test tasks with one seed (results/eval/...)",
     "summarize": "metrics with bootstrap intervals for all methods of an environment (results/metrics/...)",
     "report": "tables, figures and episode viewers from the metrics (results/tables, results/figures)",
+    "answer-forms": "how often an LLM's answers kept each role's format (results/tables/answer_forms_<backend>)",
     "pipeline-cost": "wall time and memory per rule and phase from Snakemake's benchmark files (results/timing/)",
     "p4g": "train and test the critic and text references on PersuasionForGood's human dialogues (results/metrics/p4g_critic.json)",
     "plan": "expected wall time, API calls and dollars of a run of another size, from a recorded run's jobs",
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--inputs", nargs="+", required=True, type=Path, help="trajectory shards")
     a.add_argument("--out-jsonl", required=True, type=Path)
     a.add_argument("--out-npz", required=True, type=Path)
+    a.add_argument("--out-usage", required=True, type=Path, help="what the summarizer used (JSON)")
 
     t = sub.choices["train"]
     t.add_argument("--env", required=True)
@@ -89,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--timing", nargs="*", default=[], type=Path, help="wall-clock JSON files of the evaluations")
     r.add_argument("--out-dir", required=True, type=Path, help="results/ (tables/, figures/, viewer/ below it)")
     r.add_argument("--timing-dir", required=True, type=Path, help="where the wall-clock table goes")
+
+    af = sub.choices["answer-forms"]
+    af.add_argument("--trajectories", nargs="*", default=[], type=Path, help="generation JSONL files")
+    af.add_argument("--annotations", nargs="*", default=[], type=Path, help="annotation usage JSON files")
+    af.add_argument("--evals", nargs="*", default=[], type=Path, help="evaluation JSONL files")
+    af.add_argument("--out-dir", required=True, type=Path)
+    af.add_argument("--name", required=True, help="file stem of the table (csv, md, tex)")
 
     pc = sub.choices["pipeline-cost"]
     pc.add_argument("--benchmarks", nargs="+", required=True, type=Path, help="Snakemake benchmark files")

@@ -33,7 +33,7 @@ pytestmark = [
 
 
 def hf_config(**kw) -> HFConfig:
-    base = dict(model=str(bundled_smollm2_gguf()), device="auto", dtype="auto", greedy=False, seed=3, max_new_tokens=16)
+    base = dict(model=str(bundled_smollm2_gguf()), device="auto", dtype="auto", greedy=False, seed=3, max_new_tokens=16, constrain=True)
     base.update(kw)
     return HFConfig(**base)
 

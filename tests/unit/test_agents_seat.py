@@ -40,7 +40,7 @@ def test_llm_policy_plays_a_servant_seat_without_seeing_evil_roles():
     cfg = AvalonConfig(setup_file=None, agent_role="Merlin", agent_seat=1, n_train_tasks=5,
                        n_test_tasks=5, discussion=True)
     llm = RecordingLLM()
-    seat = PolicySeat(LLMPolicy(llm, "avalon", LLMPolicyConfig(temperature=0.7, max_tokens=64, history_turns=4)), "avalon")
+    seat = PolicySeat(LLMPolicy(llm, "avalon", LLMPolicyConfig(temperature=0.7, max_tokens=64, history_turns=4, prefill=False)), "avalon")
     env = make_env(cfg, seat_players={2: seat})
     play_policy(env, make_sim_policy(cfg, "prior", KNOBS), "test-00001", 3)
     assert env.outcome()["winner"] in ("good", "evil")

@@ -46,7 +46,7 @@ class ScriptedLLM:
         return Completion(text=text, input_tokens=n_in, output_tokens=len(text.split()), latency_s=0.01, model=self.model)
 
 
-CFG = LLMPolicyConfig(temperature=0.7, max_tokens=256, history_turns=4)
+CFG = LLMPolicyConfig(temperature=0.7, max_tokens=256, history_turns=4, prefill=False)
 CTX = DecisionContext(
     env="avalon",
     observation=Observation("Round 3. Player 2 proposes team [2, 4]. Vote: approve or reject."),
@@ -194,7 +194,7 @@ def test_summarize() -> None:
     llm = ScriptedLLM(["Summary: The donor asked about the charity and has not agreed to donate."])
     assert summarize(llm, "Donor: Is this legit?") == "The donor asked about the charity and has not agreed to donate."
     assert llm.requests[0].temperature == 0.0 and "write an outcome-style description" in llm.requests[0].messages[0].content.lower()
-    bad = Summarizer(ScriptedLLM(["I can't", "no"]))
+    bad = Summarizer(ScriptedLLM(["I can't", "no"]), prefill=False)
     assert bad("Donor:   Is this\nlegit?") == "Donor: Is this legit?" and bad.invalid_count == 1
 
 

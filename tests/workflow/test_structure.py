@@ -150,7 +150,7 @@ def test_every_job_declares_the_resources_a_cluster_schedules_it_by(repo):
     """Every rule with a command asks for memory and a time limit, critic training for a GPU;
     jobs ask for `llm_calls` only when they call an LLM; limits grow with the configured size."""
     quick = planned_resources(repo)
-    jobs = set(phases_spec(repo)["rules"]) - {"p4g_critic"}
+    jobs = set(phases_spec(repo)["rules"]) - {"p4g_critic", "report_answer_forms"}  # the latter: LLM backends
     assert jobs <= set(quick), f"no resources planned for {sorted(jobs - set(quick))}"
     for rule in jobs:
         assert int(quick[rule]["mem_mb"]) >= 512 and int(quick[rule]["runtime"]) >= 10, (rule, quick[rule])
@@ -159,6 +159,7 @@ def test_every_job_declares_the_resources_a_cluster_schedules_it_by(repo):
     anthropic = planned_resources(repo, "--config", "backend=anthropic")
     assert anthropic["generate_trajectories"]["llm_calls"] == anthropic["evaluate_method"]["llm_calls"] == "1"
     assert anthropic["annotate_trajectories"]["llm_calls"] == "0"  # annotate.summarizer: describe
+    assert int(anthropic["report_answer_forms"]["mem_mb"]) >= 512 and "llm_calls" not in anthropic["report_answer_forms"]
     paper = planned_resources(repo, "--config", "size=paper")
     for rule in ("annotate_trajectories", "train_critic", "outcome_ceiling"):
         assert int(paper[rule]["runtime"]) > int(quick[rule]["runtime"]), rule

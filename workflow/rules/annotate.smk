@@ -4,6 +4,7 @@ rule annotate_trajectories:
     output:
         jsonl="results/annotations/{env}/{backend}.jsonl",
         npz="results/annotations/{env}/{backend}.npz",
+        usage="results/annotations/{env}/{backend}.usage.json",
     log:
         "results/logs/annotate_trajectories/{env}/{backend}.log",
     benchmark:
@@ -18,4 +19,4 @@ rule annotate_trajectories:
         llm_calls=calls_llm("annotate_trajectories"),
     shell:
         "pnlc --config-json {params.config:q} annotate --env {wildcards.env} --inputs {input} "
-        "--out-jsonl {output.jsonl} --out-npz {output.npz} 2> {log}"
+        "--out-jsonl {output.jsonl} --out-npz {output.npz} --out-usage {output.usage} 2> {log}"

@@ -16,7 +16,11 @@ if config["size"] not in config["sizes"]:
         "pass one of them (e.g. --config size=quick) or add it under sizes"
     )
 RUN = config["sizes"][config["size"]]
-VARIANTS = list(config["train"]["variants"])
+# The critic variants trained: those the size's methods read (evaluate.critics), and the default
+# critic, whose quality the report always shows.
+_READ = {config["evaluate"]["critics"][m]["variant"] for m in config["sizes"][config["size"]]["methods"]
+         if m in config["evaluate"]["critics"]}
+VARIANTS = [v for v in config["train"]["variants"] if v == "default" or v in _READ]
 SEEDS_CRITIC = list(RUN["critic_seeds"])
 SEEDS_EVAL = list(RUN["eval_seeds"])
 METHODS = list(RUN["methods"])
@@ -184,6 +188,8 @@ def benchmarks(rule):
     }
     if rule == "report_tables":
         return [benchmark_path(rule, BACKEND)]
+    if rule == "report_answer_forms":
+        return [] if BACKEND == "sim" else [benchmark_path(rule, BACKEND)]
     pattern, wildcards = patterns[rule]
     return expand(benchmark_path(rule, pattern), env=ENVS, backend=BACKEND, **wildcards)
 
@@ -201,7 +207,9 @@ def phase_outputs(phase):
     if phase == "generate":
         return all_trajectories() + timing
     if phase == "annotate":
-        return expand("results/annotations/{env}/{backend}.{ext}", env=ENVS, backend=BACKEND, ext=["jsonl", "npz"]) + timing
+        return expand(
+            "results/annotations/{env}/{backend}.{ext}", env=ENVS, backend=BACKEND, ext=["jsonl", "npz", "usage.json"]
+        ) + timing
     if phase == "train":
         critic_files = expand(
             "results/critic/{env}/{backend}/{variant}/seed{seed}/{name}",
@@ -211,7 +219,8 @@ def phase_outputs(phase):
     if phase == "evaluate":
         return all_evals() + all_metrics() + all_timings() + timing
     if phase == "report":
-        return list(rules.report_tables.output) + list(rules.report_pipeline_cost.output) + timing
+        forms = list(rules.report_answer_forms.output) if BACKEND != "sim" else []
+        return list(rules.report_tables.output) + list(rules.report_pipeline_cost.output) + forms + timing
     raise WorkflowError(f"no phase {phase!r} in workflow/phases.yaml")
 
 
@@ -273,6 +282,7 @@ RECORDED = {
     "summarize_evaluation":  (2.9,      371,    lambda: RUN["test_tasks"] / 200 * len(RUN["eval_seeds"]) * len(METHODS) / 14),
     "report_tables":         (3.5,      137,    lambda: RUN["test_tasks"] / 200 * len(RUN["eval_seeds"]) * len(METHODS) / 14),
     "report_pipeline_cost":  (3.5,      137,    lambda: 1.0),  # no benchmark of its own: report_tables'
+    "report_answer_forms":   (3.5,      137,    lambda: 1.0),  # LLM backends only; reads what report_tables reads
     "p4g_critic":            (553,      1255,   lambda: 1.0),
 }
 # Rules whose memory grows with the data they hold (annotated episodes), not only their run time.

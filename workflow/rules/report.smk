@@ -74,3 +74,28 @@ rule report_pipeline_cost:
     shell:
         "pnlc --config-json {params.config:q} pipeline-cost --benchmarks {input} --root results/timing/benchmarks "
         "--phase-of {params.phase_of} --out-dir results/timing/report --name pipeline_cost_{BACKEND} 2> {log}"
+
+
+# LLM backends only (phase_outputs asks for it then): how often the answers kept each format.
+
+rule report_answer_forms:
+    input:
+        trajectories=all_trajectories(),
+        annotations=expand("results/annotations/{env}/{backend}.usage.json", env=ENVS, backend=BACKEND),
+        evals=all_evals(),
+    output:
+        table(f"results/tables/answer_forms_{BACKEND}", "answer_forms", "Tables"),
+    log:
+        f"results/logs/report_answer_forms/{BACKEND}.log",
+    benchmark:
+        benchmark_path("report_answer_forms", BACKEND)
+    params:
+        config=job_config("report_answer_forms"),
+        code=code_hash("report_answer_forms"),
+    resources:
+        mem_mb=mem_mb("report_answer_forms"),
+        runtime=runtime("report_answer_forms"),
+    shell:
+        "pnlc --config-json {params.config:q} answer-forms --trajectories {input.trajectories} "
+        "--annotations {input.annotations} --evals {input.evals} --out-dir results/tables "
+        "--name answer_forms_{BACKEND} 2> {log}"

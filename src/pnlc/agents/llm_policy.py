@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from pnlc.agents.roles import DecisionContext, Draft, GoalSet
 from pnlc.data.prompts import Prompt, PromptError, load_prompt
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ROLE_PROMPTS = (
+    "summarize",
     "policy_system",
     "policy_context",
     "propose_thought",
@@ -193,11 +194,13 @@ class LLMPolicyConfig:
                    thoughts; repeated identical requests get distinct `sample_index`es either way)
     max_tokens     output limit of one role answer
     history_turns  most recent (thought, action) turns of the agent shown in each prompt
+    prefill        start the assistant turn with the start its format fixes ("Thought:", ...)
     """
 
     temperature: float
     max_tokens: int
     history_turns: int
+    prefill: bool
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.temperature <= 2.0:
@@ -208,15 +211,75 @@ class LLMPolicyConfig:
             raise ValueError(f"llm policy: history_turns must be >= 0, got {self.history_turns!r}")
 
 
-class _Asker:
-    """One request → parse; a malformed answer is re-asked once, then replaced by a default."""
+_LINE = r"[^\s][^\n]*"  # the free text of a one-line answer (unbounded: a bounded repeat makes the
+# constraint walk a large automaton at every token)
+_PROBABILITY = r"(0(\.[0-9]{1,3})?|1(\.0{1,3})?|\.[0-9]{1,3})"
 
-    def __init__(self, llm: LLM, reask: Prompt) -> None:
+ANSWER_FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "propose_thought": ("Thought:", ("\n",)),
+    "act": ("Action:", ("\n",)),
+    "propose_goals": ("Positive:\n-", ()),
+    "refine": ("", ()),
+    "estimate_goals": ("1:", ()),
+    "estimate_value": ("Value:", ("\n",)),
+    "reflect": ("Reflection:", ("\n",)),
+    "summarize": ("Summary:", ("\n",)),
+}
+"""Per role: the start of the answer its format fixes (written into the assistant turn when
+`prefill` is on, so the model continues the format instead of choosing how to begin) and the stop
+strings that end a one-line answer. The refine answer has three forms, so nothing is fixed."""
+
+
+def answer_pattern(role: str, prefill: bool, n_pos: int = 0, n_neg: int = 0, n_goals: int = 0,
+                   n_drafts: int = 0, final: bool = False) -> str:
+    """The regular expression of a role's answer as the model writes it (after the prefilled start
+    when `prefill` is on): what a backend that constrains decoding keeps the answer to. Every string
+    it matches is one the role's parser accepts."""
+    if role == "propose_goals":
+        lines = ["Positive:"] + [f"- {_LINE}"] * n_pos + ["Negative:"] + [f"- {_LINE}"] * n_neg
+        whole = "\n".join(lines)
+    elif role == "estimate_goals":
+        whole = "\n".join(f"{i}: {_PROBABILITY}" for i in range(1, n_goals + 1))
+    elif role == "estimate_value":
+        whole = f"Value: {_PROBABILITY}"
+    elif role == "refine":
+        choices = ["ACCEPT"] + ([f"DRAFT ({'|'.join(str(k) for k in range(1, n_drafts + 1))})"] if n_drafts else [])
+        whole = "(" + "|".join(choices + ([] if final else [f"Thought: {_LINE}"])) + ")"
+    else:
+        tag = {"propose_thought": "Thought", "act": "Action", "reflect": "Reflection", "summarize": "Summary"}[role]
+        whole = f"{tag}: {_LINE}"
+    start = ANSWER_FORMS[role][0] if prefill else ""
+    if not whole.startswith(start):
+        raise ValueError(f"{role}: the answer pattern does not begin with the prefilled start {start!r}")
+    return whole[len(start):]
+
+
+@dataclass
+class FormStats:
+    """How one role's answers came back: asked, well formed at once, well formed when re-asked, and
+    replaced by the default after two malformed answers."""
+
+    asked: int = 0
+    first_ok: int = 0
+    reask_ok: int = 0
+    defaulted: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"asked": self.asked, "first_ok": self.first_ok, "reask_ok": self.reask_ok, "defaulted": self.defaulted}
+
+
+class _Asker:
+    """One request → parse; a malformed answer is re-asked once (with the parse error), then replaced
+    by a default. With `prefill`, the assistant turn starts with the role's fixed answer prefix."""
+
+    def __init__(self, llm: LLM, reask: Prompt, prefill: bool = True) -> None:
         self.llm = llm
         self.reask = reask
+        self.prefill = prefill
         self.usage_total = Usage()
         self.invalid_count = 0
         self.invalid_by_role: dict[str, int] = {}
+        self.forms: dict[str, FormStats] = {}
         self._samples: dict[tuple[str, str, str], int] = {}
 
     def reset_samples(self) -> None:
@@ -243,32 +306,60 @@ class _Asker:
         default: Callable[[], T],
         temperature: float,
         max_tokens: int,
+        shape: Mapping[str, Any] | None = None,
     ) -> T:
+        """`shape`: what the role's answer pattern depends on (answer_pattern's keyword arguments)."""
         key = (role, system, prompt)
         index = self._samples.get(key, 0)
         self._samples[key] = index + 1
+        start, stop = ANSWER_FORMS.get(role, ("", ()))
+        if not self.prefill:
+            start = ""
+        pattern = answer_pattern(role, self.prefill, **(shape or {}))
+        stats = self.forms.setdefault(role, FormStats())
+        stats.asked += 1
         messages: tuple[Message, ...] = (user(prompt),)
         for attempt in (0, 1):
             request = Request(
-                messages=messages,
+                messages=messages + ((assistant(start),) if start else ()),
                 system=system,
                 temperature=temperature,
                 max_tokens=max_tokens,
+                stop=stop,
+                pattern=pattern,
                 sample_index=index,
                 tag=role,
             )
-            text = self._complete(request).text
+            text = _continued(start, self._complete(request).text)
             try:
-                return parse(text)
+                value = parse(text)
             except FormatError as err:
                 if attempt == 0:
                     log.debug("%s: malformed answer (%s); asking again", role, err)
                     messages = messages + (assistant(text), user(self.reask.render(problem=str(err))))
                     continue
                 log.warning("%s: malformed answer twice (%s); using the safe default", role, err)
+            else:
+                if attempt == 0:
+                    stats.first_ok += 1
+                else:
+                    stats.reask_ok += 1
+                return value
+        stats.defaulted += 1
         self.invalid_count += 1
         self.invalid_by_role[role] = self.invalid_by_role.get(role, 0) + 1
         return default()
+
+
+def _continued(start: str, text: str) -> str:
+    """The whole answer: the prefilled start and the model's continuation of it (a space between
+    them when the continuation does not begin with whitespace and the start ends with ':' or '-').
+    A continuation that writes the start again is the whole answer."""
+    if not start or text.lstrip().startswith(start):
+        return text
+    if text and not text[0].isspace() and start[-1] in ":-":
+        return f"{start} {text}"
+    return start + text
 
 
 def _bullets(items: Sequence[str], empty: str) -> str:
@@ -297,7 +388,7 @@ class LLMPolicy:
         self.model = str(getattr(llm, "model", ""))
         task = self.prompts["policy_task"].render()
         self._system = self.prompts["policy_system"].render(task_description=task.strip())
-        self._asker = _Asker(llm, self.prompts["reask"])
+        self._asker = _Asker(llm, self.prompts["reask"], config.prefill)
 
     # -- accounting read by MeteredPolicy ---------------------------------------------------------
     @property
@@ -311,6 +402,10 @@ class LLMPolicy:
     @property
     def invalid_by_role(self) -> dict[str, int]:
         return dict(self._asker.invalid_by_role)
+
+    @property
+    def answer_forms(self) -> dict[str, FormStats]:
+        return dict(self._asker.forms)
 
     @property
     def prompt_hashes(self) -> dict[str, str]:
@@ -330,10 +425,13 @@ class LLMPolicy:
             notes=_bullets(ctx.notes, "(none)"),
         )
 
-    def _ask(self, role: str, parse: Callable[[str], T], default: Callable[[], T], **values: object) -> T:
+    def _ask(
+        self, role: str, parse: Callable[[str], T], default: Callable[[], T], shape: Mapping[str, Any] | None = None,
+        **values: object,
+    ) -> T:
         prompt = self.prompts[role].render(**values)
         return self._asker.ask(
-            role, self._system, prompt, parse, default, self.config.temperature, self.config.max_tokens
+            role, self._system, prompt, parse, default, self.config.temperature, self.config.max_tokens, shape
         )
 
     # -- the Policy protocol -------------------------------------------------------------------------
@@ -359,6 +457,7 @@ class LLMPolicy:
             "propose_goals",
             lambda text: parse_goals(text, n_pos, n_neg),
             default,
+            {"n_pos": n_pos, "n_neg": n_neg},
             context=self._context(ctx),
             thought=thought,
             n_pos=n_pos,
@@ -374,6 +473,7 @@ class LLMPolicy:
             "refine",
             lambda text: parse_refine(text, earlier, final),
             lambda: None,
+            {"n_drafts": len(drafts), "final": final},
             context=self._context(ctx),
             thought=thought,
             value_text=value_text,
@@ -387,6 +487,7 @@ class LLMPolicy:
             "estimate_goals",
             lambda text: parse_probabilities(text, len(goals)),
             lambda: [0.5] * len(goals),
+            {"n_goals": len(goals)},
             context=self._context(ctx),
             thought=thought,
             goals=numbered,
@@ -398,14 +499,24 @@ class LLMPolicy:
     def reflect(self, conduct: str, result: str) -> str:
         return self._ask("reflect", parse_reflection, lambda: "", conduct=conduct, result=result)
 
+    def summarize_state(self, observation_text: str) -> str:
+        """The annotation phase's summary of an observation (the same request, so the same answer
+        from the response cache): the state text of a critic trained on LLM summaries."""
+        return self._asker.ask(
+            "summarize", "", self.prompts["summarize"].render(observation=observation_text), parse_summary,
+            lambda: _summary_default(observation_text), 0.0, SUMMARY_MAX_TOKENS,
+        )
+
 
 class Summarizer:
     """The LLM annotator: an outcome-style description of an interaction so far (`summarize.txt`)."""
 
-    def __init__(self, llm: LLM, prompt: Prompt | None = None, max_tokens: int = SUMMARY_MAX_TOKENS) -> None:
+    def __init__(
+        self, llm: LLM, prompt: Prompt | None = None, max_tokens: int = SUMMARY_MAX_TOKENS, prefill: bool = True
+    ) -> None:
         self.prompt = prompt if prompt is not None else load_prompt("summarize")
         self.max_tokens = max_tokens
-        self._asker = _Asker(llm, load_prompt("reask"))
+        self._asker = _Asker(llm, load_prompt("reask"), prefill)
 
     @property
     def prompt_hash(self) -> str:
@@ -419,20 +530,25 @@ class Summarizer:
     def invalid_count(self) -> int:
         return self._asker.invalid_count
 
-    def __call__(self, observation_text: str) -> str:
-        def default() -> str:
-            # The raw record, shortened, is the truthful fallback when no summary could be read.
-            return " ".join(observation_text.split())[-300:]
+    @property
+    def answer_forms(self) -> dict[str, FormStats]:
+        return dict(self._asker.forms)
 
+    def __call__(self, observation_text: str) -> str:
         return self._asker.ask(
             "summarize",
             "",
             self.prompt.render(observation=observation_text),
             parse_summary,
-            default,
+            lambda: _summary_default(observation_text),
             0.0,
             self.max_tokens,
         )
+
+
+def _summary_default(observation_text: str) -> str:
+    """The raw record, shortened: the truthful fallback when no summary could be read."""
+    return " ".join(observation_text.split())[-300:]
 
 
 def summarize(llm: LLM, observation_text: str) -> str:

@@ -28,8 +28,13 @@ class MeterReading:
     seconds: float = 0.0
     invalid: int = 0
     by_role: Mapping[str, int] = field(default_factory=dict)
+    malformed: Mapping[str, int] = field(default_factory=dict)  # per role: first answers out of format
+    defaulted: Mapping[str, int] = field(default_factory=dict)  # per role: replaced by the default
 
     def __sub__(self, other: "MeterReading") -> "MeterReading":
+        def minus(mine: Mapping[str, int], theirs: Mapping[str, int]) -> dict[str, int]:
+            return {r: n - theirs.get(r, 0) for r, n in mine.items() if n - theirs.get(r, 0)}
+
         roles = {r: n - other.by_role.get(r, 0) for r, n in self.by_role.items()}
         return MeterReading(
             calls=self.calls - other.calls,
@@ -40,6 +45,8 @@ class MeterReading:
             seconds=self.seconds - other.seconds,
             invalid=self.invalid - other.invalid,
             by_role={r: n for r, n in roles.items() if n},
+            malformed=minus(self.malformed, other.malformed),
+            defaulted=minus(self.defaulted, other.defaulted),
         )
 
     def as_usage(self) -> Usage:
@@ -101,7 +108,13 @@ class MeteredPolicy:
             seconds=self._seconds,
             invalid=int(getattr(self.inner, "invalid_count", 0)),
             by_role=dict(self._by_role),
+            malformed={r: s.asked - s.first_ok for r, s in self._forms().items()},
+            defaulted={r: s.defaulted for r, s in self._forms().items()},
         )
+
+    def _forms(self) -> Mapping[str, Any]:
+        """How the wrapped LLM policy's answers came back, per role (none for a simulated policy)."""
+        return getattr(self.inner, "answer_forms", {}) or {}
 
     def _call(self, role: str, fn: Callable[[], Any], inputs: Sequence[str], output_text: Callable[[Any], str]) -> Any:
         before = getattr(self.inner, "usage_total", None) if self._llm else None
@@ -159,6 +172,10 @@ class MeteredPolicy:
 
     def estimate_value(self, ctx: DecisionContext) -> float:
         return self._call("estimate_value", lambda: self.inner.estimate_value(ctx), _context_text(ctx), lambda v: f"{v:.2f}")
+
+    def summarize_state(self, observation_text: str) -> str:
+        """An LLM policy's outcome-style summary of an observation (the state text its critic read)."""
+        return self._call("summarize", lambda: self.inner.summarize_state(observation_text), [observation_text], str)
 
     def reflect(self, conduct: str, result: str) -> str:
         return self._call(

@@ -154,6 +154,9 @@ class Agent:
             "role_calls": dict(cost.by_role),
             "invalid_outputs": cost.invalid,
         }
+        if cost.malformed or cost.defaulted:  # LLM roles only: answers out of format, per role
+            decision["malformed_by_role"] = dict(cost.malformed)
+            decision["defaulted_by_role"] = dict(cost.defaulted)
         decision.update(trace.extra)
         return thought, action, decision
 

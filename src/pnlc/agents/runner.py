@@ -29,11 +29,15 @@ class EpisodeMeta:
     backend    "sim" | "anthropic" | "hf" (who plays the policy roles)
     model      base model name ("sim-prior" for the simulated policy)
     max_steps  decisions after which an unfinished episode is cut off (recorded as truncated)
+    state_text the state text the agent (and its critic) is given: "describe" (the environment's
+               rule-based summary) or "llm:..." (the policy's LLM summarizes each observation, as
+               the annotation phase did for the critic's training data)
     """
 
     backend: str
     model: str
     max_steps: int
+    state_text: str = "describe"
 
     def __post_init__(self) -> None:
         if self.max_steps < 1:
@@ -88,7 +92,7 @@ def run_episode(
     steps: list[Step] = []
     done = False
     for index in range(meta.max_steps):
-        summary = env.describe()
+        summary = env.describe() if meta.state_text == "describe" else agent.policy.summarize_state(obs.text)
         ctx = DecisionContext(env=env.name, observation=obs, summary=summary, history=history, notes=notes)
         thought, action, decision = agent.decide(ctx, env)
         tr = env.step(action)
@@ -113,7 +117,8 @@ def run_episode(
             break
     if not done:
         log.warning("%s on %s task %s seed %d: cut off after %d steps", agent.name, env.name, task_id, seed, meta.max_steps)
-    usage = (agent.policy.reading() - start_reading).as_usage()
+    spent = agent.policy.reading() - start_reading
+    usage = spent.as_usage()
     info: dict[str, Any] = {
         **agent.info(),
         "trial": trial,
@@ -122,6 +127,13 @@ def run_episode(
     }
     if agent.critic is not None:
         info["critic_embedder_id"] = agent.critic.embedder_id
+    if meta.state_text != "describe":
+        info["state_text"] = meta.state_text
+    if meta.backend != "sim":  # how the LLM's answers came back, per role (the report's well-formed rates)
+        info["answers"] = {
+            role: {"asked": n, "malformed": spent.malformed.get(role, 0), "defaulted": spent.defaulted.get(role, 0)}
+            for role, n in sorted(spent.by_role.items())
+        }
     return Episode(
         env=env.name,
         task_id=task_id,

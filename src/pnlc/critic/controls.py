@@ -95,12 +95,13 @@ class BaseRateCritic(Critic):
         return probs
 
 
-def load_critic(path: str | Path, embedder: "Embedder", transform: str) -> Critic:
-    """The critic in `path` answered through `transform` (one of TRANSFORMS)."""
+def load_critic(path: str | Path, embedder: "Embedder", transform: str, state_text: str | None = None) -> Critic:
+    """The critic in `path` answered through `transform` (one of TRANSFORMS); with `state_text`, one
+    trained on another kind of state text is refused."""
     classes = {"none": Critic, "base_rate": BaseRateCritic, "inverted": InvertedCritic}
     if transform not in classes:
         raise CriticError(f"unknown critic transform {transform!r}; use one of {', '.join(TRANSFORMS)}")
-    critic = classes[transform].load(path, embedder)
+    critic = classes[transform].load(path, embedder, state_text)
     if transform != "none":
         log.info("critic %s answered through the %s control", path, transform)
     return critic

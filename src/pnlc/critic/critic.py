@@ -67,11 +67,12 @@ class Critic:
         self._recent: dict[str, np.ndarray] = {}
 
     @classmethod
-    def load(cls, path: str | Path, embedder: "Embedder") -> "Critic":
-        """Load a trained critic from `path`, refusing a checkpoint trained with another encoder."""
+    def load(cls, path: str | Path, embedder: "Embedder", state_text: str | None = None) -> "Critic":
+        """Load a trained critic from `path`, refusing a checkpoint trained with another encoder or
+        (given `state_text`) on another kind of state text."""
         from pnlc.value.checkpoint import load_critic
 
-        model = load_critic(path, expected_embedder_id=embedder.model_id)
+        model = load_critic(path, expected_embedder_id=embedder.model_id, expected_state_text=state_text)
         return cls(model, embedder)
 
     @property

@@ -195,8 +195,10 @@ class AnthropicLLM:
             if self.config.prompt_caching:
                 block["cache_control"] = {"type": "ephemeral"}
             params["system"] = [block]
-        if request.stop:
-            params["stop_sequences"] = list(request.stop)
+        # The API refuses whitespace-only stop sequences (400); the parsers read the first line anyway.
+        stops = [s for s in request.stop if s.strip()]
+        if stops:
+            params["stop_sequences"] = stops
         if self.config.send_temperature:
             temperature = request.temperature if self.config.temperature is None else self.config.temperature
             params["extra_body"] = {"temperature": float(temperature)}

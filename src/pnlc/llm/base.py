@@ -37,6 +37,8 @@ class Request:
     temperature: float = 0.0
     max_tokens: int = 512
     stop: tuple[str, ...] = ()
+    pattern: str = ""  # regular expression the answer (after a prefilled assistant turn) must match; a
+    # backend that can constrain decoding to it does so (`honours_pattern`), the others ignore it
     sample_index: int = 0  # distinguishes repeated samples of the same request in the cache
     tag: str = ""  # role name for accounting ("propose_thought", "summarize", ...)
 

@@ -42,6 +42,7 @@ def canonical_request(backend: str, model: str, request: Request) -> dict[str, A
         "max_tokens": int(request.max_tokens),
         "stop": list(request.stop),
         "sample_index": int(request.sample_index),
+        **({"pattern": request.pattern} if request.pattern else {}),
     }
 
 
@@ -134,6 +135,8 @@ class CachedLLM:
     def complete(self, request: Request) -> Completion:
         if self.mode == "off":
             return self.inner.complete(request)
+        if request.pattern and not getattr(self.inner, "honours_pattern", False):
+            request = replace(request, pattern="")  # ignored by the backend, so not part of what it answers
         key = request_key(self.backend, self.model, request)
         hit = self._hit(key)
         if hit is not None:

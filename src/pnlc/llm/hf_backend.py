@@ -43,6 +43,8 @@ class HFConfig:
     greedy: decode greedily (do_sample=False) whatever the request's temperature.
     seed: base seed of sampled decoding (combined with the request's hash and sample_index).
     max_new_tokens: cap on generated tokens per call (requests ask for their own max_tokens).
+    constrain: decode within each request's answer pattern (`Request.pattern`), so the answer keeps
+        the format the prompt asks for (pnlc.llm.constrain); False = free decoding.
     """
 
     model: str
@@ -51,6 +53,7 @@ class HFConfig:
     greedy: bool
     seed: int
     max_new_tokens: int
+    constrain: bool
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):
@@ -130,7 +133,9 @@ class HFChatLLM:
         name = Path(self._gguf).stem if self._gguf else self._folder.name
         # Path-independent identity: the response cache stays valid when the model moves.
         self.model = f"{name}@{weights_fingerprint(weights)}"
+        self.honours_pattern = config.constrain
         self._lock = threading.Lock()
+        self._tokens: Any = None  # the constraint's token table, built on the first constrained call
         self._tok: Any = None
         self._net: Any = None
         self.device = ""
@@ -196,7 +201,18 @@ class HFChatLLM:
             gen_kwargs.update(stop_strings=list(request.stop), tokenizer=tok)
         with self._lock:
             t0 = time.monotonic()
-            enc = tok.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+            if request.pattern and self.honours_pattern:
+                from pnlc.llm.constrain import allowed_tokens, token_table
+
+                if self._tokens is None:
+                    self._tokens = token_table(tok)
+                gen_kwargs["prefix_allowed_tokens_fn"] = allowed_tokens(self._tokens, request.pattern)
+            # A final assistant message is the start of the answer (prefill): the model continues it.
+            prefilled = request.messages[-1].role == "assistant"
+            enc = tok.apply_chat_template(
+                chat, add_generation_prompt=not prefilled, continue_final_message=prefilled,
+                return_tensors="pt", return_dict=True,
+            )
             enc = {k: v.to(self.device) for k, v in enc.items()}
             n_in = int(enc["input_ids"].shape[1])
             devices = [torch.cuda.current_device()] if self.device == "cuda" else []

@@ -34,7 +34,7 @@ def run_phase(args: argparse.Namespace) -> int:
     elif args.phase == "annotate":
         from pnlc.pipeline.annotate import annotate
 
-        annotate(params, args.env, args.inputs, args.out_jsonl, args.out_npz)
+        annotate(params, args.env, args.inputs, args.out_jsonl, args.out_npz, args.out_usage)
     elif args.phase == "train":
         from pnlc.pipeline.train import train
 
@@ -56,6 +56,10 @@ def run_phase(args: argparse.Namespace) -> int:
 
         report(params, args.metrics, args.critic_metrics, args.evals, args.out_dir, args.ceilings, args.timing,
                args.timing_dir, args.viewers)
+    elif args.phase == "answer-forms":
+        from pnlc.evaluation.forms import write_forms
+
+        write_forms(args.trajectories, args.annotations, args.evals, params.backend, args.out_dir, args.name)
     elif args.phase == "pipeline-cost":
         from pnlc.pipeline.report import pipeline_cost
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 from pathlib import Path
 from typing import Any, Sequence
@@ -9,8 +11,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from pnlc.config import ConfigError, Params
-from pnlc.data import Annotation, episode_from_dict, episode_id, read_jsonl, write_jsonl
-from pnlc.pipeline.factory import METRIC_SCALE, check_env, make_embedder, make_llm
+from pnlc.data import Annotation, atomic_write_text, episode_from_dict, episode_id, read_jsonl, write_jsonl
+from pnlc.pipeline.factory import METRIC_SCALE, check_env, make_embedder, make_llm, state_text_kind
 
 log = logging.getLogger(__name__)
 
@@ -38,24 +40,31 @@ def load_episodes(paths: Sequence[Path]) -> list:
     return episodes
 
 
-def summaries(params: Params, episodes: list) -> list[tuple[list[str], str]]:
-    """Per episode: the summary of each pre-action state, and of the final state."""
+def summaries(params: Params, episodes: list) -> tuple[list[tuple[list[str], str]], dict[str, Any]]:
+    """Per episode: the summary of each pre-action state, and of the final state; and what the
+    summarizer used (calls, tokens and how its answers came back; nothing with `describe`)."""
     mode = params.section("annotate").summarizer
+    usage: dict[str, Any] = {
+        "summarizer": mode,
+        "state_text": state_text_kind(params),
+        "episodes": len(episodes),
+        "steps": sum(len(ep.steps) for ep in episodes),
+    }
     if mode == "describe":
-        return [([s.state_summary for s in ep.steps], ep.final_summary) for ep in episodes]
-    if mode != "llm":
-        raise ConfigError(f"{params.source}: annotate.summarizer: {mode!r} is not 'describe' or 'llm'")
-    if params.backend == "sim":
-        raise ConfigError(
-            f"{params.source}: annotate.summarizer: 'llm' needs backend anthropic or hf (backend is sim)"
-        )
-    from pnlc.agents.llm_policy import summarize
+        return [([s.state_summary for s in ep.steps], ep.final_summary) for ep in episodes], usage
+    from pnlc.agents.llm_policy import Summarizer
 
-    llm = make_llm(params)
-    return [
-        ([summarize(llm, s.observation) for s in ep.steps], summarize(llm, ep.final_observation))
-        for ep in episodes
+    summarizer = Summarizer(make_llm(params), prefill=bool(params.raw["llm"]["policy"]["prefill"]))
+    texts = [
+        ([summarizer(s.observation) for s in ep.steps], summarizer(ep.final_observation)) for ep in episodes
     ]
+    total = summarizer.usage_total
+    usage.update(
+        calls=total.calls, input_tokens=total.input_tokens, output_tokens=total.output_tokens,
+        cached_tokens=total.cached_tokens,
+        forms={role: stats.as_dict() for role, stats in sorted(summarizer.answer_forms.items())},
+    )
+    return texts, usage
 
 
 def outcome_goal_index(episodes: Sequence) -> dict[str, int]:
@@ -144,16 +153,20 @@ def settled_outcomes(episode, goal_index: dict[str, int]) -> np.ndarray:
     return out
 
 
-def annotate(params: Params, env_name: str, inputs: Sequence[Path], out_jsonl: Path, out_npz: Path) -> int:
+def annotate(
+    params: Params, env_name: str, inputs: Sequence[Path], out_jsonl: Path, out_npz: Path, out_usage: Path
+) -> int:
     from pnlc.value.data import save_npz
 
     check_env(env_name)
     episodes = [ep for ep in load_episodes(inputs) if ep.steps]
     if not episodes:
         raise ValueError(f"{', '.join(map(str, inputs))}: no episodes with steps to annotate")
-    texts = summaries(params, episodes)
+    texts, usage = summaries(params, episodes)
     data, records = build_transitions(episodes, texts, make_embedder(params), METRIC_SCALE[env_name])
+    data = dataclasses.replace(data, state_text=usage["state_text"])
     write_jsonl(out_jsonl, records)
     save_npz(out_npz, data)
+    atomic_write_text(out_usage, json.dumps(usage, indent=2, sort_keys=True) + "\n")
     log.info("annotated %d steps of %d episodes", len(records), len(episodes))
     return len(records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -23,6 +24,7 @@ from pnlc.pipeline.factory import (
     make_embedder,
     make_env,
     make_policy,
+    state_text_kind,
 )
 from pnlc.pipeline.generate import partial_path
 
@@ -59,10 +61,11 @@ def evaluate(
         raise ConfigError(f"method {method} reads no critic (it is not a key of evaluate.critics); drop --critic")
     kind = "oracle" if method == "oracle" else "prior"
     llm = job_llm(params)
-    critic = load_critic(critic_path, make_embedder(params), spec.transform) if spec is not None else None
+    state_text = state_text_kind(params)
+    critic = load_critic(critic_path, make_embedder(params), spec.transform, state_text) if spec is not None else None
     critic_lock = threading.Lock()
     cfg = agent_config(params, env_name)
-    meta = episode_meta(params, kind)
+    meta = dataclasses.replace(episode_meta(params, kind), state_text=state_text)
     # a method that cannot run with this backend or critic fails here, before any episode starts
     make_agent(method, make_policy(params, env_name, kind, llm), critic, cfg, loop=None if spec is None else spec.loop)
 

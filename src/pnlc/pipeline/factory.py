@@ -145,11 +145,28 @@ def critic_spec(params: Params, method: str) -> Any:
     return None if spec is None else build(CriticSpec, spec, f"evaluate.critics.{method}", params.source)
 
 
-def load_critic(path: Path | None, embedder: Any, transform: str) -> Any:
+def load_critic(path: Path | None, embedder: Any, transform: str, state_text: str | None = None) -> Any:
     """The critic checkpoint in `path` answered through `transform` (evaluate.critics: none,
-    base_rate or inverted), or None without a path."""
+    base_rate or inverted), or None without a path; one trained on state texts of another kind
+    than `state_text` is refused."""
     if path is None:
         return None
     from pnlc.critic.controls import load_critic as _load
 
-    return _load(path, embedder, transform)
+    return _load(path, embedder, transform, state_text)
+
+
+def state_text_kind(params: Params) -> str:
+    """What the critic reads as a state: `describe` (the environment's rule-based summary) or
+    `llm:<backend>/<model>` (the LLM summarizer's, annotate.summarizer: llm). Stored with the
+    annotations and the critic; an agent that reads the critic gives it the same kind of text."""
+    mode = params.raw["annotate"]["summarizer"]
+    if mode == "describe":
+        return "describe"
+    if mode != "llm":
+        raise ConfigError(f"{params.source}: annotate.summarizer: {mode!r} is not 'describe' or 'llm'")
+    if params.backend == "sim":
+        raise ConfigError(
+            f"{params.source}: annotate.summarizer: 'llm' needs backend anthropic or hf (backend is sim)"
+        )
+    return f"llm:{params.backend}/{model_name(params)}"

@@ -41,6 +41,7 @@ def save_checkpoint(
     base_rates: "BaseRates | None" = None,
     outcome_goal_emb: np.ndarray | None = None,
     complement_pairs: Sequence[tuple[str, str]] = (),
+    state_text: str = "describe",
 ) -> None:
     """Write plain dicts and CPU tensors with torch.save, atomically; `base_rates` are the
     training episodes' outcome rates (what the base-rate control answers); `outcome_goal_emb` the
@@ -53,6 +54,7 @@ def save_checkpoint(
         "state_dict": {k: v.detach().to("cpu", torch.float32).clone() for k, v in networks_state.items()},
         "config": cfg.to_dict(),
         "embedder_id": str(embedder_id),
+        "state_text": str(state_text),
         "dim": int(dim),
         "outcome_goal_texts": [str(t) for t in outcome_goal_texts],
     }
@@ -91,6 +93,7 @@ class ValueModel:
 
         self.cfg = cfg
         self.embedder_id = embedder_id
+        self.state_text = "describe"  # what the state texts it learned from are (load_critic sets it)
         self.dim = int(dim)
         self.outcome_goal_texts = tuple(outcome_goal_texts)
         self.base_rates = base_rates  # None for checkpoints written before they were stored
@@ -203,8 +206,9 @@ def _with_identity_inputs(state: dict[str, Any], prefixes: Sequence[str], dim: i
 
 
 def load_critic(path: str | os.PathLike[str], expected_embedder_id: str | None = None,
-                device: str = "cpu") -> ValueModel:
-    """Load a critic checkpoint; refuse one trained on embeddings of another encoder."""
+                device: str = "cpu", expected_state_text: str | None = None) -> ValueModel:
+    """Load a critic checkpoint; refuse one trained on embeddings of another encoder, or on state
+    texts of another kind (rule-based descriptions or an LLM's summaries) than the reader gives."""
     import torch
 
     p = Path(path)
@@ -227,6 +231,13 @@ def load_critic(path: str | os.PathLike[str], expected_embedder_id: str | None =
             f"is {expected_embedder_id!r}; its scores would be meaningless. Use the same embedder or "
             "retrain the critic on annotations made with this one."
         )
+    state_text = str(payload.get("state_text", "describe"))
+    if expected_state_text is not None and expected_state_text != state_text:
+        raise CheckpointError(
+            f"{p}: critic was trained on state texts of kind {state_text!r}, but the agent would give it "
+            f"{expected_state_text!r} (annotate.summarizer and the LLM decide it); its scores would be read on "
+            "text it never saw. Evaluate with the annotate.summarizer the critic was trained with, or retrain it."
+        )
     # checkpoints from before input standardisation existed were trained on raw inputs
     # ... and before the data controls existed, on all training episodes with their own outcomes
     cfg = TrainConfig.from_dict(
@@ -237,6 +248,8 @@ def load_critic(path: str | os.PathLike[str], expected_embedder_id: str | None =
     rates = payload.get("base_rates")
     base_rates = None if rates is None else BaseRates(tuple(float(r) for r in rates["outcomes"]), float(rates["success"]))
     emb = payload.get("outcome_goal_emb")
-    return ValueModel(payload["state_dict"], cfg, embedder_id, payload["dim"], payload["outcome_goal_texts"], device,
-                      base_rates, None if emb is None else emb.numpy(),
-                      [tuple(p) for p in payload.get("complement_pairs", ())])
+    model = ValueModel(payload["state_dict"], cfg, embedder_id, payload["dim"], payload["outcome_goal_texts"], device,
+                       base_rates, None if emb is None else emb.numpy(),
+                       [tuple(p) for p in payload.get("complement_pairs", ())])
+    model.state_text = state_text
+    return model

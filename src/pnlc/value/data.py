@@ -59,6 +59,9 @@ class TransitionData:
                                     None (files that predate it) = settled at the last transition
     texts:          the M texts the embedding rows encode, in row order (for the text references);
                     None for files written before texts were stored
+    state_text:     what the state texts are: "describe" (the environment's rule-based summary)
+                    or "llm:<backend>/<model>" (an LLM summarizer's); the critic keeps it, and an
+                    agent that reads the critic must give it the same kind
     """
 
     embeddings: np.ndarray
@@ -75,6 +78,7 @@ class TransitionData:
     embedder_id: str
     outcome_decided: np.ndarray | None = None
     texts: tuple[str, ...] | None = None
+    state_text: str = "describe"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "outcome_goal_texts", tuple(str(t) for t in self.outcome_goal_texts))
@@ -207,6 +211,7 @@ def save_npz(path: str | os.PathLike[str], data: TransitionData) -> None:
     arrays = {key: getattr(data, key) for key in _ARRAYS}
     arrays["outcome_goal_texts"] = np.array(list(data.outcome_goal_texts), dtype=np.str_).reshape(-1)
     arrays["embedder_id"] = np.array(data.embedder_id, dtype=np.str_)
+    arrays["state_text"] = np.array(data.state_text, dtype=np.str_)
     if data.texts is not None:
         arrays["text_bytes"], arrays["text_offsets"] = _encode_texts(data.texts)
     _save_npz_atomic(path, **arrays)
@@ -227,6 +232,7 @@ def load_npz(path: str | os.PathLike[str]) -> TransitionData:
             arrays = {k: npz[k] for k in wanted}
             has_texts = {"text_bytes", "text_offsets"} <= present
             texts = _decode_texts(npz["text_bytes"], npz["text_offsets"], p) if has_texts else None
+            state_text = str(npz["state_text"].item()) if "state_text" in present else "describe"
     except TransitionDataError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
@@ -239,7 +245,8 @@ def load_npz(path: str | os.PathLike[str]) -> TransitionData:
         raise TransitionDataError(f"{p}: 'outcome_goal_texts' must be 1-d and 'embedder_id' 0-d")
     try:
         return TransitionData(
-            **arrays, outcome_goal_texts=tuple(goal_texts.tolist()), embedder_id=str(embedder_id.item()), texts=texts
+            **arrays, outcome_goal_texts=tuple(goal_texts.tolist()), embedder_id=str(embedder_id.item()), texts=texts,
+            state_text=state_text,
         )
     except TransitionDataError as exc:
         raise TransitionDataError(f"{p}: {exc}") from None

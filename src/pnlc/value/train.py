@@ -110,7 +110,7 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
     outcome_rates, success_rate = outcome_base_rates(data, datamodule.train_episodes)
     base_rates = BaseRates(tuple(float(r) for r in outcome_rates), success_rate)
     save_checkpoint(out / CHECKPOINT_NAME, state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts, base_rates,
-                    data.outcome_goals, pairs)
+                    data.outcome_goals, pairs, state_text=data.state_text)
     model = ValueModel(state, cfg, data.embedder_id, data.dim, data.outcome_goal_texts, device="cpu",
                        outcome_goal_emb=data.outcome_goals, complement_pairs=pairs)
 
