@@ -39,7 +39,10 @@ def make_env(params: Params, name: str, llm: Any = None) -> Any:
     cfg = env_config(params, name)
     module = importlib.import_module(f"pnlc.envs.{name}")
     if name == "persuasion" and cfg.donor == "llm":
-        return module.make_env(cfg, donor_llm=llm if llm is not None else make_llm(params))
+        from pnlc.agents.donor import llm_donors
+
+        shared = llm if llm is not None else make_llm(params)
+        return module.make_env(cfg, donor=llm_donors(shared, cfg.donor_temperature, cfg.donor_max_tokens))
     return module.make_env(cfg)
 
 
