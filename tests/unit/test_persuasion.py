@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pnlc.agents.donor import llm_donors
 from pnlc.agents.roles import DecisionContext
 from pnlc.agents.sim.persuasion import PARAMS_TYPE, THOUGHTS, make_sim_policy, thought_for
 from pnlc.config import build, load_params
@@ -137,7 +138,7 @@ def test_env_protocol_tasks_and_errors():
         env.reset("webshop-1", 0)
     with pytest.raises(EnvError, match="before reset"):
         make_env(_cfg()).step("hello")
-    with pytest.raises(EnvError, match="donor_llm"):
+    with pytest.raises(EnvError, match="no donor builder"):
         make_env(_cfg("llm"))
     with pytest.raises(EnvError, match="donor must be one of"):
         _cfg("gpt")
@@ -354,7 +355,8 @@ class ScriptedLLM:
 
 def _llm_env(replies, max_turns=3):
     llm = ScriptedLLM(replies)
-    return make_env(_cfg("llm", max_turns=max_turns), donor_llm=llm), llm
+    cfg = _cfg("llm", max_turns=max_turns)
+    return make_env(cfg, donor=llm_donors(llm, cfg.donor_temperature, cfg.donor_max_tokens)), llm
 
 
 def test_llm_donor_valid_decision_midway():
@@ -370,6 +372,19 @@ def test_llm_donor_valid_decision_midway():
     prompt = llm.requests[1].messages[0].content
     assert "Persuader: Hello! Have you heard of Save the Children?" in prompt and "You: Hmm, who are they?" in prompt
     assert env.prompt_hashes["persuasion_donor"]
+
+
+def test_clone_with_llm_donor_shares_the_backend_and_copies_the_dialogue():
+    env, llm = _llm_env(["Who are they?", "Tell me more.", "Still listening."])
+    env.reset("donor-test-0001", 0)
+    env.step("Hello! Have you heard of Save the Children?")
+    twin = env.clone()
+    twin.step("They help children in need.")
+    env.step("They were founded in 1919.")
+    assert len(llm.requests) == 3 and twin._donor.llm is llm
+    assert twin._donor.lines != env._donor.lines
+    assert "You: Tell me more." in twin._donor.lines and "You: Still listening." in env._donor.lines
+    assert env._donor.calls == 2 and twin._donor.calls == 2  # each counts its own calls
 
 
 def test_llm_donor_missing_at_the_end_reasks_then_records_parse_failure():

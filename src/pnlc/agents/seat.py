@@ -1,9 +1,11 @@
 """A policy playing a counterpart seat: any `Policy` (an `LLMPolicy` above all) as an external
-player of a multi-player environment (Avalon's `seat_players`)."""
+player of a multi-player environment (Avalon's `seat_players`, or every other seat with
+`env.avalon.counterparts: llm`)."""
 
 from __future__ import annotations
 
 from pnlc.agents.roles import DecisionContext, Policy
+from pnlc.data.records import Usage
 from pnlc.envs.base import Observation
 
 
@@ -18,6 +20,12 @@ class PolicySeat:
     def begin_episode(self, task_id: str, seed: int) -> None:
         self.history = ()
         self.policy.begin_episode(task_id, seed)
+
+    @property
+    def usage_total(self) -> Usage:
+        """What the seat's policy has spent (nothing for a simulated one); the environment records it."""
+        usage = getattr(self.policy, "usage_total", None)
+        return usage if usage is not None else Usage()
 
     def act(self, observation: Observation) -> str:
         # A counterpart has no summarizer of its own: its observation text is all it reads.

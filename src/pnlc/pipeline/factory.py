@@ -34,13 +34,37 @@ def env_config(params: Params, name: str) -> Any:
 
 
 def make_env(params: Params, name: str, llm: Any = None) -> Any:
-    """The environment; with `env.persuasion.donor: llm` the configured LLM plays the donor
-    (`llm`, the job's shared LLM, or a new one)."""
+    """The environment; with `env.persuasion.donor: llm` the configured LLM plays the donor, and with
+    `env.avalon.counterparts: llm` every Avalon seat but the agent's (`llm`, the job's shared LLM, or
+    a new one)."""
     cfg = env_config(params, name)
     module = importlib.import_module(f"pnlc.envs.{name}")
     if name == "persuasion" and cfg.donor == "llm":
-        return module.make_env(cfg, donor_llm=llm if llm is not None else make_llm(params))
+        from pnlc.agents.donor import llm_donors
+
+        shared = llm if llm is not None else make_llm(params)
+        return module.make_env(cfg, donor=llm_donors(shared, cfg.donor_temperature, cfg.donor_max_tokens))
+    if name == "avalon" and cfg.counterparts == "llm":
+        return module.make_env(cfg, counterpart=avalon_counterparts(params, llm))
     return module.make_env(cfg)
+
+
+def avalon_counterparts(params: Params, llm: Any = None) -> Any:
+    """Builds the LLM player of one Avalon seat per episode: the acting policy's LLM (`llm`, the job's
+    shared LLM, or a new one) through the same prompts, seeing only that seat's view."""
+    if params.backend == "sim":
+        raise ConfigError(
+            f"{params.source}: env.avalon.counterparts: llm needs an LLM backend, but backend is sim; "
+            "set counterparts: bots (the simulated setting) or backend: anthropic or hf"
+        )
+    from pnlc.agents.seat import PolicySeat
+
+    shared = llm if llm is not None else make_llm(params)
+
+    def counterpart(player: int) -> Any:
+        return PolicySeat(make_policy(params, "avalon", "prior", shared), "avalon")
+
+    return counterpart
 
 
 def llm_config(params: Params) -> Any:

@@ -4,6 +4,7 @@ from pnlc.envs.avalon.config import AvalonConfig
 from pnlc.envs.avalon.env import (
     ACTION_GRAMMAR,
     AvalonEnv,
+    CounterpartBuilder,
     ParsedAction,
     SeatPlayer,
     make_env,
@@ -31,6 +32,7 @@ __all__ = [
     "AvalonConfig",
     "AvalonEnv",
     "COMPLEMENTARY_OUTCOMES",
+    "CounterpartBuilder",
     "EVIL_WINS",
     "GOOD_WINS",
     "MERLIN_ASSASSINATED",

@@ -3,8 +3,9 @@
 The agent decides only at its own turns: a discussion statement (`say[...]`), a team when it leads
 (`propose[...]`), a vote on every proposal that is put to a vote (`vote[...]`), a quest card only when
 it plays evil (`quest[...]`), and the final guess when it is the Assassin (`assassinate[...]`). Every
-other seat is a rule-based bot (or an external `SeatPlayer`, e.g. an LLM), run until the agent must
-decide again.
+other seat is a rule-based bot or an external `SeatPlayer` (e.g. an LLM): named seats through
+`seat_players`, or, with `counterparts: llm`, every seat the agent does not hold, each played by the
+caller's `counterpart` builder. The other seats are run until the agent must decide again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import copy
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
@@ -86,6 +87,10 @@ class SeatPlayer(Protocol):
     def act(self, observation: Observation) -> str: ...
 
 
+CounterpartBuilder = Callable[[int], SeatPlayer]
+"""Builds the external player of one seat (its player number 1-5) for one episode."""
+
+
 @dataclass(frozen=True)
 class ParsedAction:
     kind: str
@@ -106,7 +111,20 @@ def parse_action(text: str) -> ParsedAction | None:
 class AvalonEnv:
     name = "avalon"
 
-    def __init__(self, cfg: AvalonConfig, seat_players: Mapping[int, SeatPlayer] | None = None) -> None:
+    def __init__(
+        self,
+        cfg: AvalonConfig,
+        seat_players: Mapping[int, SeatPlayer] | None = None,
+        counterpart: CounterpartBuilder | None = None,
+    ) -> None:
+        if cfg.counterparts == "llm" and counterpart is None:
+            raise EnvError(
+                "AvalonConfig.counterparts is 'llm' but no counterpart builder was given; pass one that "
+                "builds an LLM-played seat, or set counterparts: bots"
+            )
+        if cfg.counterparts == "bots" and counterpart is not None:
+            log.info("avalon counterparts are 'bots'; the given counterpart builder is not used (set counterparts: llm)")
+            counterpart = None
         self.cfg = cfg
         self.setups: list[Setup] | None = None
         self._setup_seats: list[int] = []
@@ -114,7 +132,10 @@ class AvalonEnv:
             self.setups = load_setups(cfg.setup_file)
             for i, s in enumerate(self.setups):
                 self._setup_seats.append(self._seat_in_setup(s, i))
-        self.seat_players = {int(k) - 1: v for k, v in (seat_players or {}).items()}
+        self._given_players = {int(k) - 1: v for k, v in (seat_players or {}).items()}
+        self._counterpart = counterpart
+        # the external players of the current episode, by seat index
+        self.seat_players: dict[int, SeatPlayer] = dict(self._given_players)
         self.game: Game | None = None
         self.agent = 0
         self.bots: dict[int, Bot] = {}
@@ -166,11 +187,16 @@ class AvalonEnv:
             seat = None if self.cfg.agent_seat is None else self.cfg.agent_seat - 1
             setup = random_setup(self.rng, self.cfg.agent_role, seat)
             self.agent = setup.roles.index(self.cfg.agent_role) if seat is None else seat
-        if self.agent in self.seat_players:
+        if self.agent in self._given_players:
             raise EnvError(
                 f"task {task_id!r}: the agent sits at Player {self.agent + 1}, which seat_players also names; "
                 "give external players only seats the agent does not hold (set agent_seat)"
             )
+        self.seat_players = dict(self._given_players)
+        if self._counterpart is not None:
+            for s in range(N_PLAYERS):
+                if s != self.agent and s not in self.seat_players:
+                    self.seat_players[s] = self._counterpart(s + 1)
         self.task_id = task_id
         self.game = Game(setup, self.cfg.discussion)
         self.bots = {
@@ -585,6 +611,18 @@ class AvalonEnv:
             "roles": list(g.roles),
             "proposals": len(g.proposals),
             "invalid_actions": self.invalid_actions,
+        } | self._counterpart_usage()
+
+    def _counterpart_usage(self) -> dict[str, Any]:
+        """What the LLM-played counterparts spent in this episode (nothing with bots)."""
+        if self._counterpart is None:
+            return {}
+        usages = [u for u in (getattr(p, "usage_total", None) for p in self.seat_players.values()) if u is not None]
+        return {
+            "counterpart_calls": sum(u.calls for u in usages),
+            "counterpart_input_tokens": sum(u.input_tokens for u in usages),
+            "counterpart_output_tokens": sum(u.output_tokens for u in usages),
+            "counterpart_cost_usd": sum(u.cost_usd for u in usages),
         }
 
     def metric(self) -> float:
@@ -621,20 +659,19 @@ class AvalonEnv:
         """Fresh randomness for the bots from here on (they share the environment's generator)."""
         self._require_game()
         if self.seat_players:
-            raise EnvError("reseed: seats played by external players (seat_players) cannot be re-randomised")
+            raise EnvError(
+                "reseed: seats played by external players (seat_players, or counterparts: llm) cannot be "
+                "re-randomised; use counterparts: bots"
+            )
         self.rng = np.random.default_rng([int(seed), 0xA7A1])
         for bot in self.bots.values():
             bot.rng = self.rng
 
     def clone(self) -> "AvalonEnv":
-        players = self.seat_players
-        self.seat_players = {}
-        try:
-            twin = copy.deepcopy(self)
-        finally:
-            self.seat_players = players
-        twin.seat_players = players
-        return twin
+        """A copy of the game; external players and the counterpart builder are shared, not copied."""
+        shared: list[Any] = [*self.seat_players.values(), *self._given_players.values(), self._counterpart]
+        memo: dict[int, Any] = {id(x): x for x in shared if x is not None}
+        return copy.deepcopy(self, memo)
 
 
 def _quest_outcomes(g: Game) -> dict[str, bool]:
@@ -685,14 +722,21 @@ def _accused_text(counts: dict[int, int], known: frozenset[int]) -> str:
     return " and ".join(items)
 
 
-def make_env(cfg: AvalonConfig, seat_players: Mapping[int, SeatPlayer] | None = None) -> AvalonEnv:
-    """Build the Avalon environment (seat_players: optional external players by player number)."""
-    return AvalonEnv(cfg, seat_players)
+def make_env(
+    cfg: AvalonConfig,
+    seat_players: Mapping[int, SeatPlayer] | None = None,
+    counterpart: CounterpartBuilder | None = None,
+) -> AvalonEnv:
+    """Build the Avalon environment. `seat_players`: optional external players by player number;
+    `counterpart`: required with `counterparts: llm` (called at every reset for each seat that
+    neither the agent nor `seat_players` holds), unused with bots."""
+    return AvalonEnv(cfg, seat_players, counterpart)
 
 
 __all__ = [
     "AvalonConfig",
     "AvalonEnv",
+    "CounterpartBuilder",
     "ParsedAction",
     "SeatPlayer",
     "make_env",

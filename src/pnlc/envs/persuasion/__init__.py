@@ -1,11 +1,12 @@
 """Persuasion: persuade a skeptical donor to give part of a $2 bonus to Save the Children.
 
-Simulated donor (offline default) or LLM donor; PersuasionForGood's human dialogues as real
+Simulated donor (offline default) or an external one built by the caller (the LLM donor of
+`pnlc.agents.donor`); PersuasionForGood's human dialogues as real
 offline data (`load_p4g`).
 """
 
 from pnlc.envs.persuasion.donation import DonationParse, format_donation, parse_donation
-from pnlc.envs.persuasion.donor_llm import DonorReply, LLMDonor
+from pnlc.envs.persuasion.donor import Donor, DonorBuilder, DonorReply, read_reply
 from pnlc.envs.persuasion.donor_sim import Persona, SimDonor, persona_text, sample_persona
 from pnlc.envs.persuasion.config import PersuasionConfig
 from pnlc.envs.persuasion.env import ENV_NAME, PersuasionEnv, make_env, observation_text, task_id
@@ -52,8 +53,9 @@ __all__ = [
     "Decision",
     "DialogueTracker",
     "DonationParse",
+    "Donor",
+    "DonorBuilder",
     "DonorReply",
-    "LLMDonor",
     "P4GState",
     "Persona",
     "PersuasionConfig",
@@ -71,6 +73,7 @@ __all__ = [
     "p4g_states",
     "parse_donation",
     "persona_text",
+    "read_reply",
     "sample_persona",
     "split_by_dialogue",
     "task_id",

@@ -16,7 +16,7 @@ import numpy as np
 
 from pnlc.envs.base import EnvError, Observation, Transition
 from pnlc.envs.persuasion.config import PersuasionConfig
-from pnlc.envs.persuasion.donor_llm import DonorReply, LLMDonor, read_reply
+from pnlc.envs.persuasion.donor import Donor, DonorBuilder, DonorReply, read_reply
 from pnlc.envs.persuasion.donor_sim import SimDonor, persona_text, sample_persona
 from pnlc.envs.persuasion.summary import (
     AGREES,
@@ -46,15 +46,10 @@ INTRO = (
 )
 
 
-def make_env(cfg: PersuasionConfig, donor_llm: Any = None) -> "PersuasionEnv":
-    """Build the environment; `donor_llm` (an object with `complete(Request)`) is required for donor='llm'
-    and unused for donor='sim'."""
-    if cfg.donor == "llm" and donor_llm is None:
-        raise EnvError("PersuasionConfig.donor is 'llm' but no donor_llm was given; pass an LLM backend")
-    if cfg.donor == "sim" and donor_llm is not None:
-        log.info("persuasion donor is 'sim'; the given donor_llm is not used (set donor: llm to use it)")
-        donor_llm = None
-    return PersuasionEnv(cfg, donor_llm)
+def make_env(cfg: PersuasionConfig, donor: DonorBuilder | None = None) -> "PersuasionEnv":
+    """Build the environment; `donor` (builds each episode's donor from its persona text, e.g.
+    `pnlc.agents.donor.llm_donors`) is required for donor='llm' and unused for donor='sim'."""
+    return PersuasionEnv(cfg, donor)
 
 
 def observation_text(
@@ -84,9 +79,14 @@ def task_id(split: str, index: int) -> str:
 class PersuasionEnv:
     name = ENV_NAME
 
-    def __init__(self, cfg: PersuasionConfig, donor_llm: Any = None) -> None:
+    def __init__(self, cfg: PersuasionConfig, donor: DonorBuilder | None = None) -> None:
+        if cfg.donor == "llm" and donor is None:
+            raise EnvError("PersuasionConfig.donor is 'llm' but no donor builder was given; pass one (an LLM donor)")
+        if cfg.donor == "sim" and donor is not None:
+            log.info("persuasion donor is 'sim'; the given donor builder is not used (set donor: llm to use it)")
+            donor = None
         self.cfg = cfg
-        self._llm = donor_llm
+        self._make_donor = donor
         self._started = False
         self._reset_state()
 
@@ -100,7 +100,7 @@ class PersuasionEnv:
         self.decision: Decision | None = None
         self.parse_failures = 0
         self.invalid_actions = 0
-        self._donor: SimDonor | LLMDonor | None = None
+        self._donor: SimDonor | Donor | None = None
 
     # -- tasks ---------------------------------------------------------------------------------------
 
@@ -132,12 +132,10 @@ class PersuasionEnv:
             np.random.default_rng(s) for s in np.random.SeedSequence([split_code, index, seed]).spawn(2)
         )
         persona = sample_persona(persona_rng)
-        if self.cfg.donor == "sim":
+        if self._make_donor is None:
             self._donor = SimDonor(persona, donor_rng)
         else:
-            self._donor = LLMDonor(
-                self._llm, persona_text(persona), self.cfg.donor_temperature, self.cfg.donor_max_tokens
-            )
+            self._donor = self._make_donor(persona_text(persona))
         self._started = True
         return self._observation()
 
@@ -229,7 +227,7 @@ class PersuasionEnv:
             "invalid_actions": self.invalid_actions,
             "donor": self.cfg.donor,
         }
-        if isinstance(self._donor, LLMDonor):
+        if self._donor is not None and not isinstance(self._donor, SimDonor):
             out.update(
                 donor_calls=self._donor.calls,
                 donor_input_tokens=self._donor.input_tokens,
@@ -258,7 +256,7 @@ class PersuasionEnv:
     @property
     def prompt_hashes(self) -> Mapping[str, str]:
         """Hashes of the prompt files this episode used (the LLM donor's)."""
-        if isinstance(self._donor, LLMDonor):
+        if self._donor is not None and not isinstance(self._donor, SimDonor):
             return {"persuasion_donor": self._donor.prompt_hash}
         return {}
 
@@ -272,6 +270,6 @@ class PersuasionEnv:
 
     def clone(self) -> "PersuasionEnv":
         memo: dict[int, Any] = {}
-        if self._llm is not None:
-            memo[id(self._llm)] = self._llm  # share the backend, copy everything else
+        if self._make_donor is not None:
+            memo[id(self._make_donor)] = self._make_donor  # share the builder (and its backend)
         return copy.deepcopy(self, memo)

@@ -2,18 +2,21 @@
 
 Same turn protocol as the simulated donor. A decision is the reply's last line `DONATION: $x.xx`;
 a malformed or out-of-range line, or a missing one when the donor must decide, gets one re-ask,
-after which $0 is recorded as a parse failure.
+after which $0 is recorded as a parse failure. The persuasion environment receives it through
+`llm_donors`, a builder of one donor per episode.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from pnlc.envs.persuasion.donation import parse_donation
 from pnlc.data.prompts import load_prompt
+from pnlc.envs.persuasion.donor import DonorBuilder, DonorReply, read_reply
 from pnlc.envs.persuasion.summary import strip_donation_line
+from pnlc.llm.base import LLM, Message, Request, assistant, user
 
 log = logging.getLogger(__name__)
 
@@ -29,32 +32,10 @@ REASK_MIDWAY = (
 )
 
 
-@dataclass(frozen=True)
-class DonorReply:
-    """One donor turn. `text` is what the persuader sees (no DONATION line)."""
-
-    text: str
-    decided: bool
-    donation: float
-    parse_failure: bool = False
-    reasked: bool = False
-
-
-def read_reply(raw: str, must_decide: bool) -> DonorReply | None:
-    """Interpret a reply; None when it needs a re-ask (malformed, out of range, or missing at the end)."""
-    parsed = parse_donation(raw)
-    body = strip_donation_line(raw)
-    if parsed.ok:
-        return DonorReply(body, True, float(parsed.amount or 0.0))
-    if parsed.status == "missing" and not must_decide:
-        return DonorReply(body, False, 0.0)
-    return None
-
-
 class LLMDonor:
     """One LLM-played donor for one episode. `llm` is any object with `complete(Request) -> Completion`."""
 
-    def __init__(self, llm: Any, persona: str, temperature: float, max_tokens: int) -> None:
+    def __init__(self, llm: LLM, persona: str, temperature: float, max_tokens: int) -> None:
         self.llm = llm
         self.persona = persona
         self.temperature = temperature
@@ -67,9 +48,13 @@ class LLMDonor:
         self.output_tokens = 0
         self.cost_usd = 0.0
 
-    def _complete(self, messages: tuple[Any, ...]) -> str:
-        from pnlc.llm.base import Request
+    def __deepcopy__(self, memo: dict[int, Any]) -> "LLMDonor":
+        """An environment clone continues the same dialogue on the same backend."""
+        twin = copy.copy(self)
+        twin.lines = list(self.lines)
+        return twin
 
+    def _complete(self, messages: tuple[Message, ...]) -> str:
         request = Request(
             messages=messages,
             temperature=self.temperature,
@@ -84,8 +69,6 @@ class LLMDonor:
         return completion.text
 
     def respond(self, text: str, turn: int, max_turns: int) -> DonorReply:
-        from pnlc.llm.base import assistant, user
-
         self.lines.append(f"Persuader: {text}")
         final = turn >= max_turns
         if final:
@@ -113,3 +96,8 @@ class LLMDonor:
                 reply = DonorReply(body, second.decided, second.donation, reasked=True)
         self.lines.append(f"You: {reply.text}")
         return reply
+
+
+def llm_donors(llm: LLM, temperature: float, max_tokens: int) -> DonorBuilder:
+    """The persuasion environment's donor builder: one `LLMDonor` per episode, all on `llm`."""
+    return functools.partial(LLMDonor, llm, temperature=temperature, max_tokens=max_tokens)
