@@ -127,10 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--out-dir", type=Path, help="also write the table as plan_<size>_<backend>.{csv,md,tex} here")
 
     es = sub.choices["estimate"]
-    es.add_argument("--from", dest="root", required=True, type=Path,
+    es.add_argument("--from", dest="root", required=True, type=Path, metavar="DIR",
                     help="the folder of a recorded run (its results/ is read), e.g. one run at a small size")
-    es.add_argument("--recorded-backend", help="which recorded backend to read when there are several (sim|anthropic|hf)")
-    es.add_argument("--out", type=Path, help="also write the estimate as JSON (for report.cost_estimate)")
+    es.add_argument("--recorded-backend", choices=("sim", "anthropic", "hf"),
+                    help="which recorded backend to read when the run recorded several")
+    es.add_argument("--out", type=Path, metavar="FILE.json", help="also write the estimate as JSON (for report.cost_estimate)")
 
     ep = sub.choices["episode"]
     ep.add_argument("file", type=Path, help="a trajectory or evaluation JSONL")
