@@ -22,6 +22,7 @@ PHASES = {
     "pipeline-cost": "wall time and memory per rule and phase from Snakemake's benchmark files (results/timing/)",
     "p4g": "train and test the critic and text references on PersuasionForGood's human dialogues (results/metrics/p4g_critic.json)",
     "plan": "expected wall time, API calls and dollars of a run of another size, from a recorded run's jobs",
+    "estimate": "expected LLM calls, tokens and dollars of the configured run per phase and method, from a small recorded run",
     "episode": "print one recorded episode decision by decision",
 }
 
@@ -91,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--timing", nargs="*", default=[], type=Path, help="wall-clock JSON files of the evaluations")
     r.add_argument("--out-dir", required=True, type=Path, help="results/ (tables/, figures/, viewer/ below it)")
     r.add_argument("--timing-dir", required=True, type=Path, help="where the wall-clock table goes")
+    r.add_argument("--cost-estimate", type=Path,
+                   help="a `pnlc estimate --out` JSON to set against this run's use (report.cost_estimate)")
+    r.add_argument("--trajectories", nargs="*", default=[], type=Path, help="this run's trajectory shards (with --cost-estimate)")
+    r.add_argument("--annotation-usage", nargs="*", default=[], type=Path,
+                   help="this run's annotation usage JSON files (with --cost-estimate)")
 
     af = sub.choices["answer-forms"]
     af.add_argument("--trajectories", nargs="*", default=[], type=Path, help="generation JSONL files")
@@ -128,6 +134,13 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--call-seconds", type=float, default=5.0, help="seconds per API call (default 5)")
     pl.add_argument("--concurrency", type=int, default=1, help="concurrent episodes per API-bound job")
     pl.add_argument("--out-dir", type=Path, help="also write the table as plan_<size>_<backend>.{csv,md,tex} here")
+
+    es = sub.choices["estimate"]
+    es.add_argument("--from", dest="root", required=True, type=Path, metavar="DIR",
+                    help="the folder of a recorded run (its results/ is read), e.g. one run at a small size")
+    es.add_argument("--recorded-backend", choices=("sim", "anthropic", "hf"),
+                    help="which recorded backend to read when the run recorded several")
+    es.add_argument("--out", type=Path, metavar="FILE.json", help="also write the estimate as JSON (for report.cost_estimate)")
 
     ep = sub.choices["episode"]
     ep.add_argument("file", type=Path, help="a trajectory or evaluation JSONL")

@@ -77,6 +77,7 @@ class StatsConfig:
 @dataclass(frozen=True)
 class ReportConfig:
     viewer_episodes: int  # episodes per method in each HTML episode viewer
+    cost_estimate: str | None  # a `pnlc estimate --out` JSON written before the run, set against what it used
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,31 @@ def all_viewers():
     )
 
 
+def cost_estimate_inputs(wildcards):
+    """With report.cost_estimate: that file, and this run's records of LLM use it is set against."""
+    if not config["report"]["cost_estimate"]:
+        return {}
+    return {
+        "cost_estimate": config["report"]["cost_estimate"],
+        "trajectories": all_trajectories(),
+        "annotation_usage": expand("results/annotations/{env}/{backend}.usage.json", env=ENVS, backend=BACKEND),
+    }
+
+
+def cost_estimate_outputs():
+    """With report.cost_estimate: the estimated-vs-actual table; else nothing."""
+    if not config["report"]["cost_estimate"]:
+        return {}
+    return {"cost_estimate": table("results/tables/cost_estimate", "cost_estimate", "Tables")}
+
+
+def cost_estimate_flags(wildcards, input):
+    if "cost_estimate" not in input.keys():
+        return ""
+    return (f"--cost-estimate {input.cost_estimate} --trajectories {' '.join(input.trajectories)} "
+            f"--annotation-usage {' '.join(input.annotation_usage)}")
+
+
 def table(stem, caption, category):
     """A table's three files; the Markdown one carries the caption into the HTML report."""
     markdown = report(f"{stem}.md", caption=f"../report/{caption}.rst", category=category)

@@ -1,5 +1,6 @@
 rule report_tables:
     input:
+        unpack(cost_estimate_inputs),
         metrics=all_metrics(),
         timing=all_timings(),
         critics=all_critics(),
@@ -41,6 +42,7 @@ rule report_tables:
         viewers=[report(p, caption="../report/episode_viewer.rst", category="Episodes") for p in all_viewers()],
         summary="results/summary.json",
         plot="results/plots/methods.csv",
+        **cost_estimate_outputs(),
     log:
         f"results/logs/report_tables/{BACKEND}.log",
     benchmark:
@@ -48,13 +50,14 @@ rule report_tables:
     params:
         config=job_config("report_tables"),
         code=code_hash("report_tables"),
+        estimate=cost_estimate_flags,
     resources:
         mem_mb=mem_mb("report_tables"),
         runtime=runtime("report_tables"),
     shell:
         "pnlc --config-json {params.config:q} report --metrics {input.metrics} --timing {input.timing} "
         "--critic-metrics {input.critics} --ceilings {input.ceilings} --evals {input.evals} "
-        "--viewers {output.viewers} --out-dir results --timing-dir results/timing/report 2> {log}"
+        "--viewers {output.viewers} --out-dir results --timing-dir results/timing/report {params.estimate} 2> {log}"
 
 
 rule report_pipeline_cost:

@@ -17,7 +17,7 @@ import numpy as np
 from pnlc.agents.methods import Agent
 from pnlc.agents.roles import DecisionContext
 from pnlc.data.records import Episode, Step, Usage
-from pnlc.envs.base import Env
+from pnlc.envs.base import Env, EnvError
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,13 @@ def run_episode(
             break
     if not done:
         log.warning("%s on %s task %s seed %d: cut off after %d steps", agent.name, env.name, task_id, seed, meta.max_steps)
+        try:
+            env.outcome()
+        except EnvError as exc:
+            raise EnvError(
+                f"{agent.name} on {env.name} task {task_id}: cut off after evaluate.max_steps = {meta.max_steps} "
+                f"decisions, and {exc}; raise evaluate.max_steps so that every episode can finish"
+            ) from None
     spent = agent.policy.reading() - start_reading
     usage = spent.as_usage()
     info: dict[str, Any] = {

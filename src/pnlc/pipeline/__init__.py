@@ -55,7 +55,7 @@ def run_phase(args: argparse.Namespace) -> int:
         from pnlc.pipeline.report import report
 
         report(params, args.metrics, args.critic_metrics, args.evals, args.out_dir, args.ceilings, args.timing,
-               args.timing_dir, args.viewers)
+               args.timing_dir, args.viewers, args.cost_estimate, args.trajectories, args.annotation_usage)
     elif args.phase == "answer-forms":
         from pnlc.evaluation.forms import write_forms
 
@@ -69,6 +69,10 @@ def run_phase(args: argparse.Namespace) -> int:
 
         plan(params, args.root, args.size, args.envs, args.backend, args.cores, args.nodes, args.cores_per_node,
              args.recorded_size, args.tokens_per_word, args.call_seconds, args.concurrency, args.out_dir)
+    elif args.phase == "estimate":
+        from pnlc.pipeline.estimate import estimate, estimate_table
+
+        print(estimate_table(estimate(params, args.root, args.out, args.recorded_backend)).to_markdown(), end="")
     elif args.phase == "p4g":
         from pnlc.pipeline.p4g import p4g_experiment
 

@@ -133,9 +133,14 @@ def report(
     timings: Sequence[Path] = (),
     timing_dir: Path | None = None,
     viewers: Sequence[Path] = (),
+    cost_estimate: Path | None = None,
+    trajectories: Sequence[Path] = (),
+    annotation_usage: Sequence[Path] = (),
 ) -> None:
     """Tables and figures under `out_dir`, the wall-clock table under `timing_dir`, and one episode
-    viewer per evaluation file (`viewers[i]` shows `evals[i]`)."""
+    viewer per evaluation file (`viewers[i]` shows `evals[i]`). With `cost_estimate` (a `pnlc
+    estimate --out` file), also the estimated-vs-actual LLM use of this run's `trajectories`,
+    `annotation_usage` files and `evals` (tables/cost_estimate.*)."""
     from pnlc.evaluation import figures, tables, viewer
     from pnlc.evaluation.metrics import read_metrics_json
     from pnlc.evaluation.paper import comparison_table
@@ -169,6 +174,10 @@ def report(
     )
     write_critic_matters(params, metrics_list, critic_docs, out_dir)
     write_summary(summary_rows(metrics_list), out_dir / "summary.json", out_dir / "plots" / "methods.csv")
+    if cost_estimate is not None:
+        from pnlc.pipeline.estimate import write_cost_estimate
+
+        write_cost_estimate(cost_estimate, backend, trajectories, evals, annotation_usage, params.run.methods, tdir)
     if timing_dir is not None:
         docs = [json.loads(Path(p).read_text(encoding="utf-8")) for p in timings]
         tables.write_table(tables.decision_time_table(docs, name=f"decision_time_{backend}"), timing_dir)
