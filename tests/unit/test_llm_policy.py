@@ -218,3 +218,77 @@ def test_agent_decision_counts_llm_tokens() -> None:
     assert d["policy_calls"] == 5 and d["input_tokens"] == p.usage_total.input_tokens
     assert d["output_tokens"] == p.usage_total.output_tokens and d["invalid_outputs"] == 0
     assert d["rounds"][0]["probabilities"] == [0.9, 0.8, 0.1, 0.1]
+
+
+# -- answer forms: prefill, answer patterns, counts ------------------------------------------------
+
+
+class ContinuingLLM(ScriptedLLM):
+    """Answers with the continuation of a prefilled assistant turn, as the Messages API and
+    transformers' continue_final_message do."""
+
+    def complete(self, request: Request) -> Completion:
+        c = super().complete(request)
+        return Completion(text=c.text, input_tokens=c.input_tokens, output_tokens=c.output_tokens)
+
+
+def test_prefill_sends_the_format_start_and_joins_the_continuation() -> None:
+    import dataclasses
+
+    llm = ContinuingLLM({"propose_thought": [" Test Player 4 with a vote."], "act": ["approve"],
+                         "estimate_goals": [" 0.7\n2: 0.2"], "propose_goals": [" A\n- B\nNegative:\n- C\n- D"]})
+    pol = LLMPolicy(llm, "avalon", dataclasses.replace(CFG, prefill=True))
+    assert pol.propose_thought(CTX) == "Test Player 4 with a vote."
+    first = llm.requests[0]
+    assert first.messages[-1].role == "assistant" and first.messages[-1].content == "Thought:"
+    assert first.stop == ("\n",) and first.pattern.startswith(" ")
+    assert pol.act(CTX, "x") == "approve"  # "Action:" + "approve" reads as "Action: approve"
+    assert pol.estimate_goals(CTX, "x", ["a", "b"]) == [0.7, 0.2]
+    assert llm.requests[-1].messages[-1].content == "1:"
+    goals = pol.propose_goals(CTX, "x", 2, 2)
+    assert goals.positive == ("A", "B") and goals.negative == ("C", "D")
+    forms = pol.answer_forms
+    assert all(forms[r].first_ok == forms[r].asked == 1 for r in ("propose_thought", "act", "estimate_goals", "propose_goals"))
+
+
+def test_malformed_answers_are_counted_per_role_as_reasked_or_defaulted() -> None:
+    pol, _ = policy({"estimate_value": ["no idea", "Value: 0.4", "maybe", "still no"]})
+    assert pol.estimate_value(CTX) == 0.4  # malformed, then well formed when asked again
+    assert pol.estimate_value(CTX) == 0.5  # malformed twice: the default
+    stats = pol.answer_forms["estimate_value"]
+    assert (stats.asked, stats.first_ok, stats.reask_ok, stats.defaulted) == (2, 0, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("role", "shape", "good", "bad"),
+    [
+        ("propose_thought", {}, ["Thought: go left"], ["Thought:", "Thought: a\nb", "go left"]),
+        ("estimate_goals", {"n_goals": 3}, ["1: 0.5\n2: 1\n3: .25"], ["1: 0.5\n2: 1.5\n3: 0", "1: 0.5\n2: 0.1"]),
+        ("estimate_value", {}, ["Value: 0", "Value: 0.125", "Value: 1.0"], ["Value: 2", "Value: high"]),
+        ("refine", {"n_drafts": 2, "final": False}, ["ACCEPT", "DRAFT 2", "Thought: try again"], ["DRAFT 3", "maybe"]),
+        ("refine", {"n_drafts": 0, "final": True}, ["ACCEPT"], ["DRAFT 1", "Thought: more"]),
+        ("propose_goals", {"n_pos": 1, "n_neg": 2}, ["Positive:\n- won\nNegative:\n- lost\n- stuck"],
+         ["Positive:\n- won\nNegative:\n- lost"]),
+    ],
+)
+def test_answer_patterns_accept_what_the_parsers_accept(role, shape, good, bad) -> None:
+    """Whole answers (no prefill): every string the pattern matches parses; the bad ones match not."""
+    import re
+
+    from pnlc.agents.llm_policy import answer_pattern, parse_thought, parse_value
+
+    pattern = re.compile(answer_pattern(role, False, **shape))
+    parse = {
+        "propose_thought": parse_thought,
+        "estimate_goals": lambda t: parse_probabilities(t, shape.get("n_goals", 0)),
+        "estimate_value": parse_value,
+        "refine": lambda t: parse_refine(t, ["a", "b"][: shape.get("n_drafts", 0)], shape.get("final", False)),
+        "propose_goals": lambda t: parse_goals(t, shape.get("n_pos", 0), shape.get("n_neg", 0)),
+    }[role]
+    for text in good:
+        assert pattern.fullmatch(text), text
+        parse(text)
+    for text in bad:
+        assert not pattern.fullmatch(text), text
+    with_prefill = answer_pattern(role, True, **shape)
+    assert pattern.pattern.endswith(with_prefill)

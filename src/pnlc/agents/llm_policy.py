@@ -192,7 +192,8 @@ class LLMPolicyConfig:
 
     temperature    sampling temperature of every role (> 0 lets best_of_n and lats draw distinct
                    thoughts; repeated identical requests get distinct `sample_index`es either way)
-    max_tokens     output limit of one role answer
+    max_tokens     output limit of one line of a role's answer (an answer of several lines, the
+                   outcomes or their probabilities, may use this many tokens per line)
     history_turns  most recent (thought, action) turns of the agent shown in each prompt
     prefill        start the assistant turn with the start its format fixes ("Thought:", ...)
     """
@@ -315,7 +316,10 @@ class _Asker:
         start, stop = ANSWER_FORMS.get(role, ("", ()))
         if not self.prefill:
             start = ""
-        pattern = answer_pattern(role, self.prefill, **(shape or {}))
+        shape = dict(shape or {})
+        pattern = answer_pattern(role, self.prefill, **shape)
+        lines = shape.get("n_pos", 0) + shape.get("n_neg", 0) + shape.get("n_goals", 0)
+        max_tokens *= max(1, lines)
         stats = self.forms.setdefault(role, FormStats())
         stats.asked += 1
         messages: tuple[Message, ...] = (user(prompt),)
@@ -504,7 +508,7 @@ class LLMPolicy:
         from the response cache): the state text of a critic trained on LLM summaries."""
         return self._asker.ask(
             "summarize", "", self.prompts["summarize"].render(observation=observation_text), parse_summary,
-            lambda: _summary_default(observation_text), 0.0, SUMMARY_MAX_TOKENS,
+            lambda: _summary_default(observation_text), 0.0, self.config.max_tokens,
         )
 
 

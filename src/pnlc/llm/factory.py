@@ -35,7 +35,7 @@ def make_llm(cfg: LLMConfig, guard: SpendGuard | None = None) -> CachedLLM:
     elif cfg.backend == "hf":
         if cfg.hf is None:
             raise LLMConfigError("llm.backend is 'hf' but the llm.hf section is missing")
-        llm = HFChatLLM(cfg.hf)
+        llm = HFChatLLM(cfg.hf, converted_dir=Path(cfg.cache_dir) / "models")
     else:
         raise LLMConfigError(
             f"llm.backend: {cfg.backend!r} is not one of {', '.join(LLM_BACKENDS)} (or 'sim', which uses no LLM)"

@@ -117,13 +117,50 @@ def weights_fingerprint(files: list[Path]) -> str:
     return h.hexdigest()[:12]
 
 
+def _keep_converted(net: Any, tok: Any, folder: Path) -> None:
+    """Save a model loaded (and dequantized) from GGUF as a transformers folder, atomically: written
+    beside `folder` and renamed into place, so a concurrent job finds the whole folder or none."""
+    import tempfile
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        # the weights are dequantized floats now; the GGUF marker only blocks saving them
+        quantizer, net.hf_quantizer = getattr(net, "hf_quantizer", None), None
+        marker = getattr(net.config, "quantization_config", None)
+        if marker is not None:
+            del net.config.quantization_config
+        try:
+            net.save_pretrained(str(tmp))
+            tok.save_pretrained(str(tmp))
+        finally:
+            net.hf_quantizer = quantizer
+            if marker is not None:
+                net.config.quantization_config = marker
+        try:
+            os.rename(tmp, folder)
+        except OSError:
+            if not (folder / "config.json").exists():  # not a concurrent job's finished copy
+                raise
+    except OSError as exc:
+        log.warning("could not keep the converted model in %s (%s); the next job converts it again", folder, exc)
+    finally:
+        if tmp.exists():
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class HFChatLLM:
     """`LLM` backend over a local transformers causal chat model."""
 
     backend = "hf"
 
-    def __init__(self, config: HFConfig) -> None:
+    def __init__(self, config: HFConfig, converted_dir: str | Path | None = None) -> None:
+        """`converted_dir`: where a GGUF model is kept once dequantized (a transformers folder per
+        model identity), so that later jobs load it in a second instead of converting it again."""
         self.config = config
+        self.converted_dir = None if converted_dir is None else Path(converted_dir)
         self._folder, self._gguf = _resolve_model_path(config.model)
         weights = [self._folder / self._gguf] if self._gguf else [
             p for p in self._folder.iterdir() if p.suffix in _WEIGHT_SUFFIXES
@@ -157,14 +194,20 @@ class HFChatLLM:
             if dtype_name == "auto":
                 dtype_name = "bfloat16" if device == "cuda" else "float32"
             kwargs: dict[str, Any] = {"local_files_only": True}
-            if self._gguf:
+            folder = self._folder
+            converted = self._converted_folder()
+            if converted is not None and (converted / "config.json").exists():
+                folder = converted
+            elif self._gguf:
                 kwargs["gguf_file"] = self._gguf
             t0 = time.monotonic()
             try:
-                tok = AutoTokenizer.from_pretrained(str(self._folder), **kwargs)
-                net = AutoModelForCausalLM.from_pretrained(str(self._folder), dtype=getattr(torch, dtype_name), **kwargs)
+                tok = AutoTokenizer.from_pretrained(str(folder), **kwargs)
+                net = AutoModelForCausalLM.from_pretrained(str(folder), dtype=getattr(torch, dtype_name), **kwargs)
             except (OSError, ValueError) as exc:
                 raise LLMConfigError(f"llm.hf.model: could not load {self.config.model!r}: {exc}") from exc
+            if "gguf_file" in kwargs and converted is not None:
+                _keep_converted(net, tok, converted)
             if getattr(tok, "chat_template", None) is None:
                 raise LLMConfigError(f"llm.hf.model: {self.config.model!r} has no chat template; use a chat/instruct model")
             net.to(device)
@@ -173,6 +216,11 @@ class HFChatLLM:
                 tok.pad_token = tok.eos_token
             self._tok, self._net, self.device = tok, net, device
             log.info("loaded %s on %s (%s) in %.1f s", self.model, device, dtype_name, time.monotonic() - t0)
+
+    def _converted_folder(self) -> Path | None:
+        if self._gguf is None or self.converted_dir is None:
+            return None
+        return self.converted_dir / self.model.replace("/", "_")
 
     def _seed_for(self, request: Request) -> int:
         digest = hashlib.sha256(f"{self.config.seed}:{request_key(self.backend, self.model, request)}".encode())

@@ -54,7 +54,8 @@ def summaries(params: Params, episodes: list) -> tuple[list[tuple[list[str], str
         return [([s.state_summary for s in ep.steps], ep.final_summary) for ep in episodes], usage
     from pnlc.agents.llm_policy import Summarizer
 
-    summarizer = Summarizer(make_llm(params), prefill=bool(params.raw["llm"]["policy"]["prefill"]))
+    policy = params.raw["llm"]["policy"]  # the same requests as an LLM policy's summaries of its states
+    summarizer = Summarizer(make_llm(params), max_tokens=int(policy["max_tokens"]), prefill=bool(policy["prefill"]))
     texts = [
         ([summarizer(s.observation) for s in ep.steps], summarizer(ep.final_observation)) for ep in episodes
     ]
