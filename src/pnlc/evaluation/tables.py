@@ -218,7 +218,9 @@ def main_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = Non
             for spec in TASK_METRICS[env]:
                 stat = summary["task_metrics"].get(spec.key) if summary else None
                 row.append(format_interval(stat, spec.decimals))
-        row.append(backend_cell(next(iter(by_env.values()))))
+        cell = backend_cell(next(iter(by_env.values())))
+        models = sorted({str(s.get("base_model")) for s in summaries if s.get("base_model")})
+        row.append(cell if simulated or not models else f"{cell}: {', '.join(models)}")
         rows.append(tuple(row))
     n_text = ", ".join(
         f"{env} n = {'/'.join(str(n) for n in sorted({s['n_episodes'] for s in by_env[env]['methods'].values()}))}"
@@ -228,6 +230,10 @@ def main_table(metrics_list: Sequence[Mapping[str, Any]], name: str | None = Non
     title = f"Task performance by method: mean [{ci_text} bootstrap CI]"
     if simulated:
         title += " (SIMULATED, backend sim: not the paper's numbers)"
+    else:
+        models = sorted({str(s.get("base_model")) for m in by_env.values() for s in m["methods"].values()
+                         if s.get("base_model")})
+        title += f" (backend {backend}, model {', '.join(models) or 'unknown'})"
     notes = [
         f"Percentile bootstrap over episodes; episodes per method: {n_text}. {MISSING} = not evaluated.",
         "Persuasion $ is the mean donation in dollars; % columns are rates over episodes; "
