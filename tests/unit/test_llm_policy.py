@@ -218,3 +218,15 @@ def test_agent_decision_counts_llm_tokens() -> None:
     assert d["policy_calls"] == 5 and d["input_tokens"] == p.usage_total.input_tokens
     assert d["output_tokens"] == p.usage_total.output_tokens and d["invalid_outputs"] == 0
     assert d["rounds"][0]["probabilities"] == [0.9, 0.8, 0.1, 0.1]
+
+
+def test_a_reask_is_one_more_policy_call_of_the_decision() -> None:
+    """Calls are requests, as the API bills them: the re-ask of a malformed thought counts."""
+    p, llm = policy({"propose_thought": ["I would reject.", "Thought: Reject the team."], "act": ["Action: reject"]})
+    cfg = AgentConfig(
+        n_pos=2, n_neg=2, refine_rounds=2, best_of_n=3, reflexion_trials=2, reflexion_stop_on_success=False,
+        lats_branching=3, lats_depth=2, lats_exploration=1.0, lats_reward_weight=1.0, metric_scale=1.0,
+    )
+    _, _, d = make_agent("react", p, None, cfg).decide(CTX, env=None)
+    assert len(llm.requests) == 3 and d["policy_calls"] == 3 and p.usage_total.calls == 3
+    assert d["role_calls"] == {"propose_thought": 1, "act": 1}
