@@ -3,8 +3,11 @@
     with FakeMessagesServer(script=["429", "ok"]) as server:
         cfg = AnthropicConfig(..., base_url=server.url)
 
-Each POST /v1/messages takes the next action from the script (then "ok" when the script is empty):
-  "ok"         200 with real Messages-API JSON; text = "echo: <last user message>"
+Each POST /v1/messages takes the next action from the script; when the script is empty, from
+`faults(payload, seen)` if given (`seen`: how many times the same body came before, so a fault can
+hit a first attempt only), else "ok":
+  "ok"         200 with real Messages-API JSON; text = `responder(payload)` if given (a scripted
+               model, e.g. tests/fakes/role_model.py), else "echo: <last user message>"
   "429"        rate_limit_error with `retry-after: <retry_after>`
   "529"        overloaded_error
   "500"        api_error
@@ -15,7 +18,7 @@ Each POST /v1/messages takes the next action from the script (then "ok" when the
   "malformed"  200, content-type JSON, body that is not JSON
 Every answer is held back `latency_s` first (a fixed service time; requests are served on threads,
 so concurrent requests overlap). The server records every request body (bytes), header, arrival
-time and answer time (time.monotonic), and shuts itself down after `lifetime_s` even if a test
+time, answer time (time.monotonic) and, for an answered request, the usage it reported, and shuts itself down after `lifetime_s` even if a test
 forgets to.
 """
 
@@ -25,8 +28,9 @@ import copy
 import json
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 ERRORS = {
     "429": (429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
@@ -45,13 +49,19 @@ class FakeMessagesServer:
         hang_s: float = 1.0,
         lifetime_s: float = 60.0,
         latency_s: float = 0.0,
+        responder: Callable[[dict[str, Any]], str] | None = None,
+        faults: Callable[[dict[str, Any], int], str] | None = None,
     ) -> None:
         self.script = list(script or [])
         self.retry_after = retry_after
         self.hang_s = hang_s
         self.lifetime_s = lifetime_s
         self.latency_s = latency_s
-        # {"action", "body" (bytes), "headers" (dict), "at" (arrival), "answered_at" (None until the answer starts)}
+        self.responder = responder
+        self.faults = faults
+        self._bodies_seen: Counter[bytes] = Counter()
+        # {"action", "body" (bytes), "headers" (dict), "at" (arrival), "answered_at" (None until the answer
+        # starts), "usage" (the Messages-API usage of an "ok" answer)}
         self.received: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._seen_systems: set[str] = set()
@@ -93,7 +103,13 @@ class FakeMessagesServer:
     # -- scripting --------------------------------------------------------------------------
     def next_action(self, body: bytes, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
         with self._lock:
-            action = self.script.pop(0) if self.script else "ok"
+            if self.script:
+                action = self.script.pop(0)
+            elif self.faults is not None:
+                action = self.faults(json.loads(body), self._bodies_seen[body])
+            else:
+                action = "ok"
+            self._bodies_seen[body] += 1
             record = {"action": action, "body": body, "headers": headers, "at": time.monotonic(), "answered_at": None}
             self.received.append(record)
             return action, record
@@ -122,9 +138,9 @@ class FakeMessagesServer:
             cache_write = sys_tokens if cached and not cache_read else 0
             if system_text:
                 self._seen_systems.add(system_text)
-        messages = payload.get("messages", [])
-        last = messages[-1]["content"] if messages else ""
-        text = f"echo: {last}"
+            messages = payload.get("messages", [])
+            last = messages[-1]["content"] if messages else ""
+            text = self.responder(payload) if self.responder is not None else f"echo: {last}"
         stop_reason = "end_turn"
         for stop in payload.get("stop_sequences", []) or []:
             if stop in text:
@@ -148,6 +164,16 @@ class FakeMessagesServer:
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(r["body"]) for r in self.received]
+
+    def answered(self) -> list[dict[str, Any]]:
+        """The records of requests answered with a message (their "usage" is what the client was billed)."""
+        with self._lock:
+            return [r for r in self.received if r["action"] == "ok" and "usage" in r]
+
+    def counts(self) -> Counter[str]:
+        """Requests by the action that met them ("ok", "429", "drop", ...)."""
+        with self._lock:
+            return Counter(r["action"] for r in self.received)
 
 
 def served_params(raw: dict[str, Any], url: str, concurrency: int = 1) -> dict[str, Any]:
@@ -179,15 +205,17 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.latency_s > 0:
             time.sleep(fake.latency_s)
         record["answered_at"] = time.monotonic()  # before the answer leaves: the client's next request comes later
-        self._answer(action, body)
+        self._answer(action, body, record)
 
-    def _answer(self, action: str, body: bytes) -> None:
+    def _answer(self, action: str, body: bytes, record: dict[str, Any]) -> None:
         fake = self.server_ref
         if not self.path.startswith("/v1/messages"):
             self._send(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
             return
         if action == "ok":
-            self._send(200, fake.message_json(json.loads(body)))
+            message = fake.message_json(json.loads(body))
+            record["usage"] = message["usage"]
+            self._send(200, message)
         elif action in ERRORS:
             status, etype, msg = ERRORS[action]
             headers = {"retry-after": str(fake.retry_after)} if action == "429" else {}

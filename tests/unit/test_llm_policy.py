@@ -292,3 +292,15 @@ def test_answer_patterns_accept_what_the_parsers_accept(role, shape, good, bad) 
         assert not pattern.fullmatch(text), text
     with_prefill = answer_pattern(role, True, **shape)
     assert pattern.pattern.endswith(with_prefill)
+
+
+def test_a_reask_is_one_more_policy_call_of_the_decision() -> None:
+    """Calls are requests, as the API bills them: the re-ask of a malformed thought counts."""
+    p, llm = policy({"propose_thought": ["I would reject.", "Thought: Reject the team."], "act": ["Action: reject"]})
+    cfg = AgentConfig(
+        n_pos=2, n_neg=2, refine_rounds=2, best_of_n=3, reflexion_trials=2, reflexion_stop_on_success=False,
+        lats_branching=3, lats_depth=2, lats_exploration=1.0, lats_reward_weight=1.0, metric_scale=1.0,
+    )
+    _, _, d = make_agent("react", p, None, cfg).decide(CTX, env=None)
+    assert len(llm.requests) == 3 and d["policy_calls"] == 3 and p.usage_total.calls == 3
+    assert d["role_calls"] == {"propose_thought": 1, "act": 1}

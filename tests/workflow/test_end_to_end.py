@@ -6,13 +6,13 @@ with `dvc repro` or `snakemake` and must give back the from-scratch bytes with `
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from copies import copy_sources
 
 pytestmark = pytest.mark.slow
 
@@ -42,12 +42,7 @@ def shrink(params: dict) -> dict:
 
 
 def copy_workflow(repo: Path, root: Path) -> None:
-    for name in ("Snakefile", "dvc.yaml", "workflow", "src", ".dvcignore"):
-        src = repo / name
-        if src.is_dir():
-            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy(src, root / name)
+    copy_sources(repo, root, ("Snakefile", "dvc.yaml", "workflow", "src", ".dvcignore"))
     params = shrink(yaml.safe_load((repo / "params.yaml").read_text()))
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], root)

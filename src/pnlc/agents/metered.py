@@ -1,4 +1,7 @@
-"""Cost accounting around any policy: role calls, tokens and seconds, read per decision.
+"""Cost accounting around any policy: calls, tokens and seconds, read per decision.
+
+Calls are the LLM requests an LLM policy made (a malformed answer's re-ask is one more, as the API
+bills it and the call cap counts it); a simulated policy makes one per role call.
 
 A policy that talks to an LLM exposes `usage_total` (a `pnlc.data.Usage` it keeps summing from its
 completions); the meter reads its tokens from there. A simulated policy has no tokens, so the meter
@@ -121,15 +124,16 @@ class MeteredPolicy:
         start = time.perf_counter()
         result = fn()
         self._seconds += time.perf_counter() - start
-        self._calls += 1
         self._by_role[role] = self._by_role.get(role, 0) + 1
         if self._llm:
             after = self.inner.usage_total  # type: ignore[attr-defined]
+            self._calls += after.calls - before.calls  # requests, re-asks of malformed answers included
             self._in += after.input_tokens - before.input_tokens
             self._out += after.output_tokens - before.output_tokens
             self._cached += after.cached_tokens - before.cached_tokens
             self._cost += after.cost_usd - before.cost_usd
         else:
+            self._calls += 1
             self._in += words(*inputs)
             self._out += words(output_text(result))
         return result

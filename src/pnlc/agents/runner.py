@@ -1,8 +1,8 @@
 """Play one task with an agent and record it: steps with their decision traces, outcome, cost.
 
 `run_task` is what an evaluation calls for every method: one episode, or for reflexion k trials of
-the same task and seed with the policy's lessons carried between them (the last trial is reported,
-its cost is the sum over all trials and reflections).
+the same task and seed with the policy's lessons carried between them (the last trial is reported;
+its cost, and how the LLM's answers came back, are summed over all trials and reflections).
 """
 
 from __future__ import annotations
@@ -137,10 +137,7 @@ def run_episode(
     if meta.state_text != "describe":
         info["state_text"] = meta.state_text
     if meta.backend != "sim":  # how the LLM's answers came back, per role (the report's well-formed rates)
-        info["answers"] = {
-            role: {"asked": n, "malformed": spent.malformed.get(role, 0), "defaulted": spent.defaulted.get(role, 0)}
-            for role, n in sorted(spent.by_role.items())
-        }
+        info["answers"] = answers_of(spent)
     return Episode(
         env=env.name,
         task_id=task_id,
@@ -159,6 +156,21 @@ def run_episode(
     )
 
 
+def answers_of(spent: Any) -> dict[str, dict[str, int]]:
+    """Per role, from a meter reading's difference: answers asked for, malformed at first, defaulted."""
+    return {
+        role: {"asked": n, "malformed": spent.malformed.get(role, 0), "defaulted": spent.defaulted.get(role, 0)}
+        for role, n in sorted(spent.by_role.items())
+    }
+
+
+def _add_answers(total: dict[str, dict[str, int]], more: Mapping[str, Mapping[str, int]]) -> None:
+    for role, counts in more.items():
+        mine = total.setdefault(role, {"asked": 0, "malformed": 0, "defaulted": 0})
+        for key in mine:
+            mine[key] += int(counts.get(key, 0))
+
+
 def run_task(env: Env, agent: Agent, task_id: str, seed: int, meta: EpisodeMeta) -> Episode:
     """One evaluated episode of `task_id`: a single run, or reflexion's trials with lessons carried."""
     if agent.trials <= 1:
@@ -166,22 +178,29 @@ def run_task(env: Env, agent: Agent, task_id: str, seed: int, meta: EpisodeMeta)
     stop_at = agent.cfg.metric_scale if agent.cfg.reflexion_stop_on_success else None
     notes: tuple[str, ...] = ()
     usage = Usage()
+    answers: dict[str, dict[str, int]] = {}  # like the usage: over every trial and reflection
     trials: list[dict[str, Any]] = []
     for trial in range(agent.trials):
         episode = run_episode(
             env, agent, task_id, seed, meta, notes=notes, policy_seed=trial_seed(seed, trial), trial=trial
         )
         usage = usage + episode.usage
+        _add_answers(answers, episode.info.get("answers", {}))
         trials.append({"trial": trial, "metric": episode.metric, "outcome": dict(episode.outcome), "notes": list(notes)})
         last = trial == agent.trials - 1 or (stop_at is not None and episode.metric >= stop_at)
         if last:
             break
         before = agent.policy.reading()
         lesson = agent.policy.reflect(conduct_text(episode), result_text(episode.metric, agent.cfg.metric_scale))
-        usage = usage + (agent.policy.reading() - before).as_usage()
+        spent = agent.policy.reading() - before
+        usage = usage + spent.as_usage()
+        if "answers" in episode.info:
+            _add_answers(answers, answers_of(spent))
         if lesson.strip():
             notes = notes + (lesson.strip(),)
     info = {**episode.info, "trials": trials}
+    if "answers" in info:
+        info["answers"] = {role: answers[role] for role in sorted(answers)}
     return dataclasses.replace(episode, usage=usage, info=info)
 
 

@@ -42,7 +42,7 @@ def load_episodes(paths: Sequence[Path]) -> list:
 
 def summaries(params: Params, episodes: list) -> tuple[list[tuple[list[str], str]], dict[str, Any]]:
     """Per episode: the summary of each pre-action state, and of the final state; and what the
-    summarizer used (calls, tokens and how its answers came back; nothing with `describe`)."""
+    summarizer used (calls, tokens, dollars paid and how its answers came back; nothing with `describe`)."""
     mode = params.section("annotate").summarizer
     usage: dict[str, Any] = {
         "summarizer": mode,
@@ -62,7 +62,7 @@ def summaries(params: Params, episodes: list) -> tuple[list[tuple[list[str], str
     total = summarizer.usage_total
     usage.update(
         calls=total.calls, input_tokens=total.input_tokens, output_tokens=total.output_tokens,
-        cached_tokens=total.cached_tokens,
+        cached_tokens=total.cached_tokens, cost_usd=total.cost_usd,
         forms={role: stats.as_dict() for role, stats in sorted(summarizer.answer_forms.items())},
     )
     return texts, usage
