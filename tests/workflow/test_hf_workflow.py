@@ -35,8 +35,8 @@ def ci_tiny(params: dict) -> dict:
     params["env"]["persuasion"]["max_turns"] = 2
     params["env"]["webshop"]["max_steps"] = 3
     params["env"]["avalon"]["discussion"] = False
-    params["llm"]["policy"]["max_tokens"] = 32
-    params["llm"]["hf"]["max_new_tokens"] = 32
+    params["llm"]["policy"]["max_tokens"] = 32  # per line: the outcomes (4 lines) may use 128
+    params["llm"]["hf"].update(max_new_tokens=128, max_line_chars=80)
     return params
 
 
@@ -53,7 +53,7 @@ def run(tmp_path_factory):
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "DVC_NO_ANALYTICS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(root / "src")}
     out = subprocess.run(["snakemake", "--cores", "2", "--configfile", "workflow/configs/tiny-hf.yaml"],
-                         cwd=root, capture_output=True, text=True, env=env, timeout=2400)
+                         cwd=root, capture_output=True, text=True, env=env, timeout=3600)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     return root
 

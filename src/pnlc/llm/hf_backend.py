@@ -45,6 +45,7 @@ class HFConfig:
     max_new_tokens: cap on generated tokens per call (requests ask for their own max_tokens).
     constrain: decode within each request's answer pattern (`Request.pattern`), so the answer keeps
         the format the prompt asks for (pnlc.llm.constrain); False = free decoding.
+    max_line_chars: with `constrain`, a line of the answer this long may only be ended (0 = no limit).
     """
 
     model: str
@@ -54,6 +55,7 @@ class HFConfig:
     seed: int
     max_new_tokens: int
     constrain: bool
+    max_line_chars: int
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):
@@ -249,12 +251,6 @@ class HFChatLLM:
             gen_kwargs.update(stop_strings=list(request.stop), tokenizer=tok)
         with self._lock:
             t0 = time.monotonic()
-            if request.pattern and self.honours_pattern:
-                from pnlc.llm.constrain import allowed_tokens, token_table
-
-                if self._tokens is None:
-                    self._tokens = token_table(tok)
-                gen_kwargs["prefix_allowed_tokens_fn"] = allowed_tokens(self._tokens, request.pattern)
             # A final assistant message is the start of the answer (prefill): the model continues it.
             prefilled = request.messages[-1].role == "assistant"
             enc = tok.apply_chat_template(
@@ -263,6 +259,16 @@ class HFChatLLM:
             )
             enc = {k: v.to(self.device) for k, v in enc.items()}
             n_in = int(enc["input_ids"].shape[1])
+            if request.pattern and self.honours_pattern:
+                from pnlc.llm.constrain import allowed_tokens, line_ending_tokens, token_table
+
+                if self._tokens is None:
+                    table = token_table(tok)
+                    self._tokens = (table, line_ending_tokens(table))
+                table, line_ends = self._tokens
+                gen_kwargs["prefix_allowed_tokens_fn"] = allowed_tokens(
+                    table, request.pattern, tok, n_in, self.config.max_line_chars, line_ends
+                )
             devices = [torch.cuda.current_device()] if self.device == "cuda" else []
             with torch.random.fork_rng(devices=devices), torch.inference_mode():
                 torch.manual_seed(self._seed_for(request))
