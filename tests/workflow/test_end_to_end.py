@@ -136,7 +136,7 @@ def test_snakemake_runs_end_to_end_and_leaves_dvc_clean(workdir, baseline):
         "results/trajectories/avalon/sim/shard0.jsonl",
         "results/annotations/avalon/sim.npz",
         "results/critic/avalon/sim/default/seed0/critic.ckpt",
-        "results/critic/avalon/sim/scalar/seed0/metrics.json",
+        "results/critic/avalon/sim/data10/seed0/metrics.json",
         "results/critic/avalon/sim/ceiling/seed0.json",
         "results/eval/avalon/sim/pnlc/seed0.jsonl",
         "results/metrics/eval/avalon_sim.json",
@@ -153,6 +153,8 @@ def test_snakemake_runs_end_to_end_and_leaves_dvc_clean(workdir, baseline):
         "results/figures/critic_quality_vs_agent_sim.png",
     ):
         assert (workdir / path).exists(), path
+    # only the critics the methods read are trained (and the default): no method here reads the scalar one
+    assert not (workdir / "results/critic/avalon/sim/scalar").exists()
     assert "SIMULATED" in (workdir / "results/tables/critic_sim.md").read_text()
     controls = (workdir / "results/tables/controls_sim.md").read_text()
     assert "PNLC, base-rate critic (control)" in controls and "PNLC − control" in controls

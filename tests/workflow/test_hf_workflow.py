@@ -84,7 +84,7 @@ def test_answer_forms_are_reported_per_role_and_mostly_well_formed(run):
     answers in format in every role (answers cut off by the token limit are the malformed ones)."""
     rows = list(csv_rows(run / "results/tables/answer_forms_hf.csv"))
     overall = {r["Role"]: r for r in rows if r["Environment"] == "all"}
-    assert {"propose_thought", "act", "summarize", "propose_goals", "estimate_goals", "refine"} <= set(overall)
+    assert {"propose_thought", "act", "summarize", "propose_goals", "refine"} <= set(overall)
     for role, row in overall.items():
         assert int(row["Asked"]) > 0 and float(row["Well formed %"]) >= 80.0, (role, row)
     phases = {r["Phase"] for r in rows}
