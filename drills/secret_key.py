@@ -59,7 +59,8 @@ def drill(root: Path) -> dict[str, object]:
         ("generate", ["generate", "--env", "persuasion", "--shard", "0", "--out", shard]),
         ("annotate", ["annotate", "--env", "persuasion", "--inputs", shard, "--out-jsonl",
                       "results/annotations/persuasion/anthropic.jsonl", "--out-npz",
-                      "results/annotations/persuasion/anthropic.npz"]),
+                      "results/annotations/persuasion/anthropic.npz", "--out-usage",
+                      "results/annotations/persuasion/anthropic.usage.json"]),
         ("train", ["train", "--env", "persuasion", "--variant", "default", "--seed", "0", "--annotations",
                    "results/annotations/persuasion/anthropic.npz", "--out-dir", "results/critic/persuasion"]),
     ]
