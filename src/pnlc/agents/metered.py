@@ -102,6 +102,7 @@ class MeteredPolicy:
         return dict(getattr(self.inner, "prompt_hashes", {}) or {})
 
     def reading(self) -> MeterReading:
+        forms = self._forms()
         return MeterReading(
             calls=self._calls,
             input_tokens=self._in,
@@ -111,8 +112,8 @@ class MeteredPolicy:
             seconds=self._seconds,
             invalid=int(getattr(self.inner, "invalid_count", 0)),
             by_role=dict(self._by_role),
-            malformed={r: s.asked - s.first_ok for r, s in self._forms().items()},
-            defaulted={r: s.defaulted for r, s in self._forms().items()},
+            malformed={r: s.asked - s.first_ok for r, s in forms.items()},
+            defaulted={r: s.defaulted for r, s in forms.items()},
         )
 
     def _forms(self) -> Mapping[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from pnlc.data import episode_from_dict, read_jsonl
-from pnlc.evaluation.tables import Table
+from pnlc.evaluation.tables import Table, write_table
 
 PHASES = ("generate", "annotate", "evaluate")
 ALL = "all"
@@ -100,8 +100,6 @@ def forms_table(counts: Mapping[tuple[str, str, str, str], Mapping[str, int]], b
 
 def write_forms(trajectories: Sequence[Path], annotation_usage: Sequence[Path], evals: Sequence[Path],
                 backend: str, out_dir: Path, name: str) -> list[Path]:
-    from pnlc.evaluation.tables import write_table
-
     counts = {**episode_counts(trajectories, "generate"), **annotation_counts(annotation_usage),
               **episode_counts(evals, "evaluate")}
     return write_table(forms_table(counts, backend, name), out_dir)

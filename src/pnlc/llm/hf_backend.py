@@ -14,6 +14,8 @@ import hashlib
 import importlib.util
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -122,8 +124,6 @@ def weights_fingerprint(files: list[Path]) -> str:
 def _keep_converted(net: Any, tok: Any, folder: Path) -> None:
     """Save a model loaded (and dequantized) from GGUF as a transformers folder, atomically: written
     beside `folder` and renamed into place, so a concurrent job finds the whole folder or none."""
-    import tempfile
-
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
@@ -148,8 +148,6 @@ def _keep_converted(net: Any, tok: Any, folder: Path) -> None:
         log.warning("could not keep the converted model in %s (%s); the next job converts it again", folder, exc)
     finally:
         if tmp.exists():
-            import shutil
-
             shutil.rmtree(tmp, ignore_errors=True)
 
 
