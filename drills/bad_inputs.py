@@ -131,7 +131,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> subproc
 
 def prepare(root: Path) -> None:
     """The workspace: workflow files, a shrunken params.yaml, real artifacts under art/."""
-    for name in ("Snakefile", "workflow"):
+    for name in ("Snakefile", "workflow", "profiles"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
     params = shrink(yaml.safe_load((REPO / "params.yaml").read_text()))

@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Iterable
 
 
+# What a workflow run reads besides params.yaml: rules, default profile, code, DVC stages.
+WORKFLOW = ("Snakefile", "dvc.yaml", "workflow", "profiles", "src", ".dvcignore")
+
+
 def copy_sources(repo: Path, root: Path, names: Iterable[str]) -> None:
     """Copy files and folders of `repo` into `root`, leaving out bytecode and install metadata."""
     for name in names:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from copies import copy_sources
+from copies import WORKFLOW, copy_sources
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ def shrink(params: dict) -> dict:
 
 
 def copy_workflow(repo: Path, root: Path) -> None:
-    copy_sources(repo, root, ("Snakefile", "dvc.yaml", "workflow", "src", ".dvcignore"))
+    copy_sources(repo, root, WORKFLOW)
     params = shrink(yaml.safe_load((repo / "params.yaml").read_text()))
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], root)

@@ -7,12 +7,12 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from copies import WORKFLOW, copy_sources
 
 pytestmark = [
     pytest.mark.slow,
@@ -43,12 +43,7 @@ def ci_tiny(params: dict) -> dict:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("hf")
-    for name in ("Snakefile", "dvc.yaml", "workflow", "src", ".dvcignore"):
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy(src, root / name)
+    copy_sources(REPO, root, WORKFLOW)
     params = ci_tiny(yaml.safe_load((REPO / "params.yaml").read_text()))
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "DVC_NO_ANALYTICS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(root / "src")}

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 import yaml
-from copies import copy_sources
+from copies import WORKFLOW, copy_sources
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fakes.messages_server import FakeMessagesServer  # noqa: E402
@@ -60,7 +60,7 @@ def shrink(params: dict[str, Any]) -> dict[str, Any]:
 
 def copy_workflow(root: Path) -> Path:
     root.mkdir(parents=True)
-    copy_sources(REPO, root, ("Snakefile", "workflow", "src"))
+    copy_sources(REPO, root, WORKFLOW)
     params = shrink(yaml.safe_load((REPO / "params.yaml").read_text()))
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     return root

@@ -169,8 +169,23 @@ def test_every_job_declares_the_resources_a_cluster_schedules_it_by(repo):
 def test_profiles_cap_llm_calling_jobs(repo):
     """Both profiles bound the jobs that call an LLM at once; the SLURM one submits to SLURM."""
     profiles = repo / "workflow" / "profiles"
-    local = yaml.safe_load((profiles / "default" / "config.yaml").read_text())
+    local = yaml.safe_load((repo / "profiles" / "default" / "config.yaml").read_text())
     slurm = yaml.safe_load((profiles / "slurm" / "config.yaml").read_text())
     assert slurm["executor"] == "slurm"
     for profile in (local, slurm):
         assert isinstance(profile["resources"]["llm_calls"], int) and profile["resources"]["llm_calls"] >= 1
+
+
+def test_a_plain_snakemake_run_uses_the_default_profile(repo):
+    """Snakemake finds a default workflow profile only in profiles/default next to the Snakefile: its
+    caps and `rerun-incomplete` must reach a run started without flags."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(repo / "src"), "DVC_NO_ANALYTICS": "1"}
+    out = subprocess.run(["snakemake", "-n", "--cores", "1"], cwd=repo, capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Using workflow specific profile profiles/default" in out.stdout + out.stderr
+    local = yaml.safe_load((repo / "profiles" / "default" / "config.yaml").read_text())
+    assert local["rerun-incomplete"] is True
