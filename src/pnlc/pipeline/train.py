@@ -67,5 +67,6 @@ def train(
         "training %s/%s seed %d on %d transitions of %d episodes",
         env_name, variant, seed, data.num_transitions, data.num_episodes,
     )
-    metrics = fit(data, cfg, Path(out_dir), reference_config(params), complementary_outcomes(env_name))
+    metrics = fit(data, cfg, Path(out_dir), reference_config(params), complementary_outcomes(env_name),
+                  resume_every=int(params.raw["train"]["resume_every_n_steps"]))
     return metrics

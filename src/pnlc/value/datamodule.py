@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import lightning as L
 import numpy as np
@@ -48,12 +48,40 @@ def split_episodes(num_episodes: int, val_fraction: float, seed: int) -> tuple[n
 
 
 class RelabeledBatches:
-    """Endless training batches: uniform transition indices, relabeled on the tensors' device."""
+    """Endless training batches: uniform transition indices, relabeled on the tensors' device.
 
-    def __init__(self, split: SplitTensors, cfg: TrainConfig, generator: "torch.Generator") -> None:
+    Stateful for Lightning's checkpoints (value/resume.py): `consumed()` says how many batches
+    training has used, and state_dict gives the random stream as it was before the first unused one.
+    Lightning draws a batch ahead of the one it trains on, so the states before the last few draws
+    are kept.
+    """
+
+    KEPT_STATES = 4
+
+    def __init__(self, split: SplitTensors, cfg: TrainConfig, generator: "torch.Generator",
+                 consumed: Callable[[], int] | None = None) -> None:
         self.split = split
         self.cfg = cfg
         self.generator = generator
+        self.consumed = consumed
+        self.drawn = 0
+        self.states: dict[int, "Tensor"] = {}
+
+    def state_dict(self) -> dict[str, object]:
+        used = self.consumed() if self.consumed is not None else self.drawn
+        if used == self.drawn:
+            state = self.generator.get_state()
+        elif used in self.states:
+            state = self.states[used]
+        else:
+            raise RuntimeError(f"training batches: {used} used of {self.drawn} drawn, but the random state before "
+                               f"batch {used} is no longer kept")
+        return {"next_batch": int(used), "generator": state.clone()}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.generator.set_state(state["generator"])
+        self.drawn = int(state["next_batch"])  # type: ignore[arg-type]
+        self.states = {}
 
     def sample(self) -> dict[str, "Tensor"]:
         import torch
@@ -65,6 +93,9 @@ class RelabeledBatches:
 
     def __iter__(self) -> Iterator[dict[str, "Tensor"]]:
         while True:
+            self.states[self.drawn] = self.generator.get_state()
+            self.states.pop(self.drawn - self.KEPT_STATES, None)
+            self.drawn += 1
             yield self.sample()
 
 
@@ -182,7 +213,13 @@ class TransitionDataModule(L.LightningDataModule):
         assert self.train_split is not None
         device = self._device()
         self.train_split = self.train_split.to(device)
-        return RelabeledBatches(self.train_split, self.cfg, torch_generator(self.cfg.seed, STREAM_TRAIN, device))
+        return RelabeledBatches(self.train_split, self.cfg, torch_generator(self.cfg.seed, STREAM_TRAIN, device),
+                                consumed=self._updates_done)
+
+    def _updates_done(self) -> int:
+        from pnlc.value.module import OPTIMIZERS_PER_UPDATE
+
+        return self.trainer.global_step // OPTIMIZERS_PER_UPDATE if self.trainer is not None else 0
 
     def val_dataloader(self) -> ValidationBatches:
         self.setup()

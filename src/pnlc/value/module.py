@@ -110,6 +110,28 @@ class IQLCritic(L.LightningModule):
         return lv.detach(), lq.detach()
 
     # -- Lightning hooks -----------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """What a resumed run needs besides weights and optimizers: the loss histories and the best
+        validation's weights (value/resume.py)."""
+        checkpoint["pnlc_history"] = {
+            "train": [(int(s), lv.detach().cpu(), lq.detach().cpu()) for s, lv, lq in self.train_history],
+            "val": [tuple(row) for row in self.val_history],
+            "best_val_loss": self.best_val_loss,
+            "best_update": self.best_update,
+            "best_state": None if self.best_state is None else {k: v.cpu() for k, v in self.best_state.items()},
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        saved = checkpoint.get("pnlc_history")
+        if saved is None:
+            return
+        device = self.device
+        self.train_history = [(int(s), lv.to(device), lq.to(device)) for s, lv, lq in saved["train"]]
+        self.val_history = [(int(r[0]), float(r[1]), float(r[2]), float(r[3])) for r in saved["val"]]
+        self.best_val_loss, self.best_update = float(saved["best_val_loss"]), int(saved["best_update"])
+        best = saved["best_state"]
+        self.best_state = None if best is None else {k: v.to(device) for k, v in best.items()}
+
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         kw = dict(lr=self.cfg.learning_rate, weight_decay=self.cfg.weight_decay)
         return [torch.optim.AdamW(self.value.parameters(), **kw), torch.optim.AdamW(self.q.parameters(), **kw)]

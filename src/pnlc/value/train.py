@@ -27,7 +27,8 @@ RELIABILITY_FIGURE_NAME = "reliability.png"
 LOGS_NAME = "logs"  # Lightning's CSVLogger writes logs/metrics.csv here
 
 
-def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], **overrides: Any):
+def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], extra_callbacks: Sequence[Any] = (),
+                  **overrides: Any):
     """The Lightning Trainer for `cfg`, logging CSV into out_dir/logs; overrides go to Trainer
     (tests pass fast_dev_run=True).
 
@@ -48,6 +49,7 @@ def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], **overrides
                                        min_delta=cfg.early_stop_min_delta, check_on_train_epoch_end=False,
                                        check_finite=True))
 
+    callbacks.extend(extra_callbacks)  # after EarlyStopping: a resume checkpoint holds its latest patience
     kwargs: dict[str, Any] = dict(
         accelerator=cfg.accelerator,
         devices=1,
@@ -71,7 +73,7 @@ def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], **overrides
 
 def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
         references: ReferenceConfig | None = None,
-        complement_pairs: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+        complement_pairs: Sequence[tuple[str, str]] = (), resume_every: int = 0) -> dict[str, Any]:
     """Train on the training episodes, then write into out_dir: critic.ckpt, metrics.json,
     curves.csv, loss_curves.png, reliability.png (and Lightning's logs/metrics.csv).
     `references` (enabled): text references scored next to the linear probe (value/references.py).
@@ -79,6 +81,9 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
     complement_pairs: the environment's complementary outcome sentences (value.complements); the
     checkpoint stores those present in the data, and the diagnostics report how far each pair's
     probabilities are from summing to one, as trained and as answered.
+
+    resume_every: write a mid-run checkpoint (value/resume.py) at the first validation at least this
+    many updates after the last one, and resume from one that out_dir holds; 0 = neither.
 
     Returns the metrics dict that metrics.json holds.
     """
@@ -94,11 +99,24 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
     datamodule = TransitionDataModule(data, cfg)
     stats = input_statistics(data, datamodule.train_episodes) if cfg.standardize_inputs else None
     module = IQLCritic(data.dim, cfg, stats)
-    trainer = build_trainer(cfg, out)
+    callbacks, resume_from, resumed_at = [], None, 0
+    if resume_every > 0:
+        from pnlc.value.resume import RESUME_NAME, fingerprint, make_callback, resume_point
+
+        stamp = fingerprint(data, cfg)
+        resume_from = resume_point(out, stamp)
+        callbacks.append(make_callback(out, resume_every, stamp))
+    trainer = build_trainer(cfg, out, extra_callbacks=callbacks)
+    if resume_from is not None:
+        import torch
+
+        resumed_at = int(torch.load(resume_from, map_location="cpu", weights_only=True)["global_step"]
+                         // OPTIMIZERS_PER_UPDATE)
+        log.info("resuming critic training from update %d of %d (%s)", resumed_at, cfg.max_steps, resume_from)
     log.info("training critic: %d updates of %d transitions (%s, %s)", cfg.max_steps, cfg.batch_size,
              cfg.accelerator, cfg.precision)
     t0 = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
     seconds = time.perf_counter() - t0
     device = str(trainer.strategy.root_device.type)
     updates = trainer.global_step // OPTIMIZERS_PER_UPDATE
@@ -141,6 +159,7 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
             "max_updates": int(cfg.max_steps),
             "stopped_early": bool(updates < cfg.max_steps),
             "weights": "best validation" if keep_best else "last update",
+            "resumed_from_update": resumed_at,
         },
         "val": {
             "episodes": int(len(datamodule.val_episodes)),
@@ -163,6 +182,8 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
     title, pred, label = arrays["calibration"]
     plot_reliability(out / RELIABILITY_FIGURE_NAME, f"held-out reliability: {title}", pred, label)
     atomic_write_text(out / METRICS_NAME, json.dumps(_json_ready(metrics), indent=2, sort_keys=True) + "\n")
+    if resume_every > 0:
+        (out / RESUME_NAME).unlink(missing_ok=True)  # finished: nothing left to resume
     log.info("critic trained in %.1f s (%s); held-out metrics in %s", seconds, device, out / METRICS_NAME)
     return metrics
 
