@@ -6,6 +6,8 @@ cache recording, then annotates it with the LLM summarizer and trains a tiny cri
 checks that the server received the key on every request (so the search below can find something)
 and that no file the run wrote or touched holds it: results, logs, the LLM and embedding caches,
 anything else in the workspace. It also checks that a 401 names the variable, not its value.
+Then the same through the workflow (workflow_drill): `dvc repro` of the tiny Claude run, every
+phase, and `snakemake --report`; the DVC cache, `.snakemake/` and the report are searched too.
 
     PYTHONPATH=$PWD/src python drills/secret_key.py
 
@@ -44,6 +46,12 @@ def workspace_params(base_url: str) -> dict:
     return params
 
 
+def carries(request: dict, key: str) -> bool:
+    """Whether a request the server received sent the key (the SDK sends it as `x-api-key` or as a
+    bearer token, by version)."""
+    return key in request["headers"].get("x-api-key", "") + request["headers"].get("authorization", "")
+
+
 def files_holding(root: Path, needle: bytes) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and needle in p.read_bytes())
 
@@ -72,8 +80,7 @@ def drill(root: Path) -> dict[str, object]:
             if done.returncode:
                 raise RuntimeError(f"{name} failed; see {logs / (name + '.log')}:\n{(logs / (name + '.log')).read_text()[-3000:]}")
         requests = len(server.bodies())
-        keyed = sum(1 for r in server.received if key in r["headers"].get("x-api-key", "") + r["headers"].get(
-            "authorization", ""))
+        keyed = sum(1 for r in server.received if carries(r, key))
     with FakeMessagesServer(script=["401"]) as server:
         params = workspace_params(server.url)
         params["llm"]["cache_mode"] = "off"  # the recorded answers would spare the call
@@ -94,6 +101,63 @@ def drill(root: Path) -> dict[str, object]:
     }
 
 
+def merged(base: dict, over: dict) -> dict:
+    """`over` merged into `base` key by key, as Snakemake merges a --configfile over params.yaml."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def workflow_drill(root: Path) -> dict[str, object]:
+    """The tiny Claude workflow (tests/workflow/test_llm_workflows.py's shrunken copy, every role
+    answered in format by tests/fakes/role_model.py) as a DVC pipeline: `dvc repro` runs every phase
+    and moves its outputs into the DVC cache, then `snakemake --report` writes the HTML report, all
+    with the key in the environment. No file of the workspace may hold the key: results, logs,
+    `.snakemake/`, `.dvc/` (cache and temporary files), the LLM and embedding caches, the report."""
+    sys.path.insert(0, str(REPO / "tests" / "workflow"))
+    from test_llm_workflows import copy_workflow, overrides
+
+    from tests.fakes.role_model import RoleModel
+
+    key = "sk-ant-drill-" + secrets.token_hex(16)
+    root = copy_workflow(root / "workflow")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}, "DVC_NO_ANALYTICS": "1",
+           "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(root / "src"), "ANTHROPIC_API_KEY": key}
+    for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"]):
+        subprocess.run(cmd, cwd=root, check=True, env=env)
+    (root / "results" / "logs").mkdir(parents=True)
+    with FakeMessagesServer(responder=RoleModel(), lifetime_s=1800.0) as server:
+        params = merged(yaml.safe_load((root / "params.yaml").read_text()), overrides(server.url, "record"))
+        params["llm"]["anthropic"]["max_retries"] = 1
+        (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        for name, cmd in (("dvc-repro", ["dvc", "repro", "-v", "report"]),
+                          ("report", ["snakemake", "--cores", "2", "--report", "results/report.html"])):
+            with open(root / "results" / "logs" / f"{name}.log", "w") as log:
+                done = subprocess.run(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=1800)
+            if done.returncode:
+                text = (root / "results" / "logs" / f"{name}.log").read_text()
+                raise RuntimeError(f"{' '.join(cmd)} failed:\n{text[-3000:]}")
+        requests = len(server.bodies())
+        keyed = sum(1 for r in server.received if carries(r, key))
+    cached = sum(1 for p in (root / ".dvc" / "cache").rglob("*") if p.is_file())
+    return {
+        "requests": requests,
+        "requests carrying the key": keyed,
+        "files written": sum(1 for p in root.rglob("*") if p.is_file()),
+        "DVC cache files": cached,
+        "report written": (root / "results" / "report.html").is_file(),
+        "files holding the key": files_holding(root, key.encode()),
+        "files holding its last 12 characters": files_holding(root, key[-12:].encode()),
+    }
+
+
+def workflow_passed(row: dict[str, object]) -> bool:
+    return (row["requests"] > 0 and row["requests carrying the key"] == row["requests"]
+            and row["DVC cache files"] > 0 and bool(row["report written"])
+            and not row["files holding the key"] and not row["files holding its last 12 characters"])
+
+
 def passed(row: dict[str, object]) -> bool:
     return (row["requests"] > 0 and row["requests carrying the key"] == row["requests"]
             and not row["files holding the key"] and not row["files holding its last 12 characters"]
@@ -102,12 +166,17 @@ def passed(row: dict[str, object]) -> bool:
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="secrets-") as tmp:
-        row = drill(Path(tmp))
-    for k, v in row.items():
-        sys.stdout.write(f"{k}: {v}\n")
-    ok = passed(row)
-    sys.stdout.write(f"requests={row['requests']} files_written={row['files written']} "
-                     f"files_with_key={len(row['files holding the key'])} passed={int(ok)}\n")
+        row = drill(Path(tmp) / "commands")
+        flow = workflow_drill(Path(tmp))
+    for title, r in (("commands", row), ("workflow (dvc repro, snakemake --report)", flow)):
+        sys.stdout.write(f"{title}:\n")
+        for k, v in r.items():
+            sys.stdout.write(f"  {k}: {v}\n")
+    ok = passed(row) and workflow_passed(flow)
+    sys.stdout.write(f"requests={row['requests'] + flow['requests']} "
+                     f"files_written={row['files written'] + flow['files written']} "
+                     f"files_with_key={len(row['files holding the key']) + len(flow['files holding the key'])} "
+                     f"passed={int(ok)}\n")
     return 0 if ok else 1
 
 
