@@ -130,6 +130,26 @@ def kill_run(root: Path, target: str, delay: float) -> dict[str, object]:
             "rerun tail": (rerun.stdout + rerun.stderr)[-1500:] if rerun.returncode else ""}
 
 
+def undisturbed(root: Path) -> tuple[dict, Counter, dict[str, bytes]]:
+    """What a run of a drill copy left in `root` that a killed run must equal: the compared files,
+    the episode records and the critics."""
+    return snapshot(root), records(root), critics(root)
+
+
+def one_kill(root: Path, target: str, delay: float, want: tuple[dict, Counter, dict[str, bytes]]) -> dict[str, object]:
+    """A fresh drill copy in `root`, killed `delay` s into `target` and rerun, compared with `want`
+    (undisturbed()): the row of the drill's table."""
+    root.mkdir()
+    drill_copy(root)
+    row = kill_run(root, target, delay)
+    files, want_records, want_critics = want
+    got = records(root)
+    row["records lost"] = sum((want_records - got).values())
+    row["records duplicated"] = sum((got - want_records).values())
+    row["equal to undisturbed"] = row["rerun exit"] == 0 and snapshot(root) == files and critics(root) == want_critics
+    return row
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills-per-phase", type=int, default=2)
@@ -148,18 +168,11 @@ def main(argv: list[str]) -> int:
         start = time.time()
         run(["snakemake", "--cores", "2"], base, env=job_env(base))
         sys.stdout.write(f"undisturbed run: {time.time() - start:.0f} s\n")
-        want, want_records, want_critics = snapshot(base), records(base), critics(base)
+        want, want_records, want_critics = undisturbed(base)
         for phase in args.phases:
             for k in range(args.kills_per_phase):
-                root = Path(tmp) / f"{phase}-{k}"
-                root.mkdir()
-                drill_copy(root)
-                row = kill_run(root, phase, rng.uniform(0.0, TRAIN_DELAY_S if phase == "train" else MAX_DELAY_S))
-                got = records(root)
-                row["records lost"] = sum((want_records - got).values())
-                row["records duplicated"] = sum((got - want_records).values())
-                row["equal to undisturbed"] = (row["rerun exit"] == 0 and snapshot(root) == want
-                                               and critics(root) == want_critics)
+                delay = rng.uniform(0.0, TRAIN_DELAY_S if phase == "train" else MAX_DELAY_S)
+                row = one_kill(Path(tmp) / f"{phase}-{k}", phase, delay, (want, want_records, want_critics))
                 rows.append(row)
                 sys.stdout.write(
                     f"{phase:<9} kill at +{row['delay_s']:>4} s  killed={row['killed']!s:<5} "
