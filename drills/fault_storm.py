@@ -134,8 +134,8 @@ def drill(root: Path, seed: int = 0, rate: float = RATE) -> dict[str, Any]:
     except (OSError, KeyError, ValueError) as exc:  # a run that failed leaves files out
         recorded = {"error": f"{type(exc).__name__}: {exc}"}
     row["recorded"], row["counted"] = recorded, counted
-    row["usage_equal"] = "error" not in recorded and all(recorded[k] == counted[k] for k in USAGE_KEYS) and \
-        math.isclose(recorded["cost_usd"], counted["cost_usd"], rel_tol=1e-9)
+    row["usage_equal"] = ("error" not in recorded and all(recorded[k] == counted[k] for k in USAGE_KEYS)
+                          and math.isclose(recorded["cost_usd"], counted["cost_usd"], rel_tol=1e-9))
     planned, found = planned_files(), record_counts(root)
     row["episodes"] = sum(sum(keys.values()) for keys in found.values())
     row["planned"] = sum(planned.values())

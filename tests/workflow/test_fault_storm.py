@@ -37,6 +37,9 @@ def test_every_kind_of_fault_was_injected_at_the_chosen_rate(storm):
     spread = 4 * math.sqrt(fault_storm.RATE * (1 - fault_storm.RATE) / storm["requests"])
     assert storm["retries_logged"] == sum(faults.values())  # each fault retried once, none failed for good
     assert abs(storm["fault_rate"] - fault_storm.RATE) < spread, storm["fault_rate"]
+    # the kinds evenly: each within 4 standard deviations of a fifth of the faults
+    n, share = sum(faults.values()), 1 / len(fault_storm.KINDS)
+    assert all(abs(k - n * share) < 4 * math.sqrt(n * share * (1 - share)) for k in faults.values()), faults
 
 
 def test_no_answer_was_abandoned_by_the_client(storm):
