@@ -148,7 +148,8 @@ def test_every_planned_episode_is_recorded_and_the_report_names_the_model(main):
 
 def test_recorded_usage_and_cost_equal_the_servers_own_count(main):
     root, fake = main
-    recorded, counted = recorded_usage(root), served_usage([r["usage"] for r in fake.answered()])
+    served = fake.answered()
+    recorded, counted = recorded_usage(root), served_usage([r["usage"] for r in served])
     assert {k: recorded[k] for k in USAGE_KEYS} == {k: counted[k] for k in USAGE_KEYS}
     assert math.isclose(recorded["cost_usd"], counted["cost_usd"], rel_tol=1e-9), (recorded, counted)
     # the faults were met and retried: every request is an answer or one of the scripted faults
