@@ -116,7 +116,7 @@ def workflow_drill(root: Path) -> dict[str, object]:
     with the key in the environment. No file of the workspace may hold the key: results, logs,
     `.snakemake/`, `.dvc/` (cache and temporary files), the LLM and embedding caches, the report."""
     sys.path.insert(0, str(REPO / "tests" / "workflow"))
-    from test_llm_workflows import copy_workflow, overrides
+    from loopback import copy_workflow, overrides
 
     from tests.fakes.role_model import RoleModel
 

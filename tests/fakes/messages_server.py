@@ -18,7 +18,7 @@ hit a first attempt only), else "ok":
   "malformed"  200, content-type JSON, body that is not JSON
 Every answer is held back `latency_s` first (a fixed service time; requests are served on threads,
 so concurrent requests overlap). The server records every request body (bytes), header, arrival
-time, answer time (time.monotonic) and, for an answered request, the usage it reported, and shuts itself down after `lifetime_s` even if a test
+time, answer time and finish time (time.monotonic) and, for an answered request, the usage it reported, and shuts itself down after `lifetime_s` even if a test
 forgets to.
 """
 
@@ -61,7 +61,7 @@ class FakeMessagesServer:
         self.faults = faults
         self._bodies_seen: Counter[bytes] = Counter()
         # {"action", "body" (bytes), "headers" (dict), "at" (arrival), "answered_at" (None until the answer
-        # starts), "usage" (the Messages-API usage of an "ok" answer)}
+        # starts), "finished_at" (once it is written), "usage" (the Messages-API usage of an "ok" answer)}
         self.received: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._seen_systems: set[str] = set()
@@ -206,6 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fake.latency_s)
         record["answered_at"] = time.monotonic()  # before the answer leaves: the client's next request comes later
         self._answer(action, body, record)
+        record["finished_at"] = time.monotonic()  # the answer written (or, for "hang", the connection closed)
 
     def _answer(self, action: str, body: bytes, record: dict[str, Any]) -> None:
         fake = self.server_ref
