@@ -55,9 +55,15 @@ def tables(root: Path) -> dict[str, bytes]:
     return {str(f.relative_to(root)): f.read_bytes() for f in sorted((root / "results/tables").rglob("*")) if f.is_file()}
 
 
-def shard_cost(root: Path, env: str) -> float:
-    return sum(ep["usage"]["cost_usd"] for ep in episodes(root, "trajectories")[
-        f"results/trajectories/{env}/anthropic/shard0.jsonl"])
+def capped_shard_cost(root: Path, env: str) -> float:
+    """A per-job cap under which the env's generation shard stops after at least one whole episode:
+    the shard's cost less half its cheapest episode. The shard plays two episodes at once and each
+    call reserves its upper-end estimate first, so the cap must leave room for the two costliest
+    episodes plus two calls' reservations (half an episode is tens of calls), and stay below the
+    whole shard so that it cannot finish."""
+    costs = [ep["usage"]["cost_usd"] for ep in episodes(root, "trajectories")[
+        f"results/trajectories/{env}/anthropic/shard0.jsonl"]]
+    return sum(costs) - 0.5 * min(costs)
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +79,11 @@ def main(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory, main):
-    """A fresh copy whose jobs may each spend less than the cheapest generation shard of main cost;
-    then the same run with the cap lifted. The server stays up for replay's check that it is not asked."""
+    """A fresh copy whose jobs may each spend less than the cheapest generation shard of main cost
+    (capped_shard_cost); then the same run with the cap lifted. The server stays up for replay's
+    check that it is not asked."""
     root = copy_workflow(tmp_path_factory.mktemp("llm") / "capped")
-    cap = 0.7 * min(shard_cost(main[0], env) for env in ENVS)
+    cap = min(capped_shard_cost(main[0], env) for env in ENVS)
     fake = server().__enter__()
     try:
         stopped = snakemake(root, overrides(fake.url, "record", cap))
