@@ -3,7 +3,8 @@
 A workflow copy at the tests' shrunken size (tests/workflow/test_end_to_end.py) runs once
 undisturbed. Then, for each kill, a fresh copy starts `snakemake --cores 2`; when the first job of
 the chosen phase starts (for `ceiling`, the outcome-ceiling job of the training phase; for `train`,
-once critic training has written its first mid-run checkpoint), the drill waits a random delay
+once critic training has written its first mid-run checkpoint; for generation and evaluation, once
+a job has journaled an episode in its `.partial` file), the drill waits a random delay
 (fixed seed) and kills Snakemake and every job with SIGKILL, as a laptop that dies or a node that is
 pre-empted would. It then runs the same
 command again (after `snakemake --unlock` when Snakemake refuses a directory whose lock outlived its
@@ -41,6 +42,7 @@ from test_end_to_end import PHASES, copy_workflow, job_env, rule_phases, run, sn
 
 MAX_DELAY_S = 4.0  # the kill lands within this many seconds after the phase's first job starts
 TRAIN_DELAY_S = 1.0  # in training: within this many seconds after the first mid-run checkpoint
+JOURNAL_DELAY_S = 0.2  # generation, evaluation: after the first journaled episode (a shrunken job ends soon after)
 CRITIC_STEPS, CHECKPOINT_EVERY = 400, 50
 TARGETS = (*PHASES[:3], "ceiling", *PHASES[3:])  # where a kill lands: a phase, or the ceiling's rule
 RESUMED = "resuming critic training from update"  # what a resumed training job logs
@@ -84,10 +86,23 @@ def started_rules(log: Path) -> set[str]:
     return seen
 
 
-def reached(root: Path, log: Path, target: str, rules: set[str]) -> bool:
+JOURNALED = {"generate": "trajectories", "evaluate": "eval"}  # phases that append episodes to a .partial journal
+JOURNAL_WAIT_S = 30.0  # a phase whose jobs journal nothing in this long is killed anyway
+
+
+def reached(root: Path, log: Path, target: str, rules: set[str], since: dict[str, float]) -> bool:
+    """Whether the kill may land: training once it has a mid-run checkpoint; generation and
+    evaluation once a job has journaled an episode (or JOURNAL_WAIT_S after their first job started);
+    any other target once its first job started."""
     if target == "train":
         return any((root / "results" / "critic").rglob("resume.ckpt"))
-    return bool(started_rules(log) & rules)
+    if not started_rules(log) & rules:
+        return False
+    if target in JOURNALED:
+        since.setdefault(target, time.time())
+        journals = (root / "results" / JOURNALED[target]).rglob("*.partial")
+        return any(p.stat().st_size > 0 for p in journals) or time.time() - since[target] > JOURNAL_WAIT_S
+    return True
 
 
 def critics(root: Path) -> dict[str, bytes]:
@@ -107,9 +122,9 @@ def kill_run(root: Path, target: str, delay: float) -> dict[str, object]:
     with open(log, "w") as fh:
         proc = subprocess.Popen(["snakemake", "--cores", "2"], cwd=root, stdout=fh, stderr=subprocess.STDOUT,
                                 env=job_env(root), start_new_session=True)
-    killed = False
+    killed, since = False, {}
     while proc.poll() is None:
-        if reached(root, log, target, rules):
+        if reached(root, log, target, rules, since):
             time.sleep(delay)
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -118,6 +133,7 @@ def kill_run(root: Path, target: str, delay: float) -> dict[str, object]:
         time.sleep(0.2)
     proc.wait()
     partial_files = sorted(str(p.relative_to(root)) for p in (root / "results").rglob("*.partial"))
+    journaled = sum(len(root.joinpath(p).read_bytes().splitlines()) for p in partial_files)
     rerun = subprocess.run(["snakemake", "--cores", "2"], cwd=root, capture_output=True, text=True, env=job_env(root))
     unlocked = False
     if rerun.returncode and "cannot be locked" in rerun.stdout + rerun.stderr:
@@ -126,6 +142,7 @@ def kill_run(root: Path, target: str, delay: float) -> dict[str, object]:
         rerun = subprocess.run(["snakemake", "--cores", "2"], cwd=root, capture_output=True, text=True,
                                env=job_env(root))
     return {"phase": target, "delay_s": round(delay, 2), "killed": killed, "partial files": partial_files,
+            "journaled episodes": journaled,
             "needed --unlock": unlocked, "rerun exit": rerun.returncode, "critics resumed": resumed_critics(root),
             "rerun tail": (rerun.stdout + rerun.stderr)[-1500:] if rerun.returncode else ""}
 
@@ -171,12 +188,13 @@ def main(argv: list[str]) -> int:
         want, want_records, want_critics = undisturbed(base)
         for phase in args.phases:
             for k in range(args.kills_per_phase):
-                delay = rng.uniform(0.0, TRAIN_DELAY_S if phase == "train" else MAX_DELAY_S)
+                delay = rng.uniform(0.0, TRAIN_DELAY_S if phase == "train" else
+                                    JOURNAL_DELAY_S if phase in JOURNALED else MAX_DELAY_S)
                 row = one_kill(Path(tmp) / f"{phase}-{k}", phase, delay, (want, want_records, want_critics))
                 rows.append(row)
                 sys.stdout.write(
                     f"{phase:<9} kill at +{row['delay_s']:>4} s  killed={row['killed']!s:<5} "
-                    f"partial={len(row['partial files'])} unlock={row['needed --unlock']!s:<5} "
+                    f"partial={len(row['partial files'])} ({row['journaled episodes']} episodes) unlock={row['needed --unlock']!s:<5} "
                     f"resumed={row['critics resumed']} "
                     f"lost={row['records lost']} duplicated={row['records duplicated']} "
                     f"equal={row['equal to undisturbed']}\n")
