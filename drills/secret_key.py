@@ -116,14 +116,13 @@ def workflow_drill(root: Path) -> dict[str, object]:
     with the key in the environment. No file of the workspace may hold the key: results, logs,
     `.snakemake/`, `.dvc/` (cache and temporary files), the LLM and embedding caches, the report."""
     sys.path.insert(0, str(REPO / "tests" / "workflow"))
-    from loopback import copy_workflow, overrides
+    from loopback import copy_workflow, job_env, overrides
 
     from tests.fakes.role_model import RoleModel
 
     key = "sk-ant-drill-" + secrets.token_hex(16)
     root = copy_workflow(root / "workflow")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}, "DVC_NO_ANALYTICS": "1",
-           "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(root / "src"), "ANTHROPIC_API_KEY": key}
+    env = {**job_env(root), "ANTHROPIC_API_KEY": key}
     for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"]):
         subprocess.run(cmd, cwd=root, check=True, env=env)
     (root / "results" / "logs").mkdir(parents=True)
