@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import itertools
 import json
 import math
 import time
@@ -48,7 +47,7 @@ from move_values_avalon import move_value, sample_states
 from pnlc.agents.methods import make_agent
 from pnlc.agents.sim import avalon as sim
 from pnlc.agents.sim.avalon import seats
-from pnlc.agents.sim.avalon.repertoire import phrasings, thought_move
+from pnlc.agents.sim.avalon.repertoire import thought_move
 from pnlc.agents.sim.base import value_score
 from pnlc.config import build, load_params
 from pnlc.critic.controls import load_critic
@@ -125,19 +124,6 @@ def load_critics(args: argparse.Namespace, embedder: Any) -> dict[str, Critic]:
     return critics
 
 
-def move_texts(view: Any, move: str) -> dict[str, float]:
-    """Every thought the prior can write for `move` here, with the chance it writes it (it draws the
-    player named against, the player spoken for, then a phrasing that can name them, uniformly)."""
-    against = seats.suspects(view) or [None]
-    spoken = [seats.guess_merlin(view)] if move == "guess" else seats.friends(view) or [None]
-    texts: dict[str, float] = defaultdict(float)
-    for e, g in itertools.product(against, spoken):
-        options = phrasings(move, e, g)
-        for text in options:
-            texts[text] += 1.0 / (len(options) * len(against) * len(spoken))
-    return dict(texts)
-
-
 def read_scores(critic: Critic, ctx: Any, goals: Any, unique: list[str]) -> dict[str, dict[str, float]]:
     """Per score kind and text: `read`, what the simulated policy reads off the rendered value
     (two decimals); `raw`, the same mean P(positive) - mean P(negative) unrounded; `good`, P(Good wins)."""
@@ -173,7 +159,7 @@ def measure_state(i: int, state: tuple, policy: Any, critics: dict[str, Critic],
     moves = list(weights)
     values = np.stack([move_value(state, policy, m, args.rollouts, args.seed * 7919 + i) for m in moves])
     goals = policy.propose_goals(ctx, "", cfg.n_pos, cfg.n_neg)
-    texts = {m: move_texts(view, m) for m in moves}
+    texts = {m: policy.move_texts(view, m) for m in moves}
     row: dict[str, Any] = {
         "kind": str(view["decision"]),
         "team_has_suspect": seats.team_has_suspect(view),

@@ -117,6 +117,31 @@ def test_every_phrasing_reads_back_as_its_move() -> None:
                 assert thought_move(decision, template.format(e=3, g=2)) == move, (decision, template)
 
 
+def test_a_vote_is_thought_about_the_team_it_is_cast_on() -> None:
+    """A vote thought names the suspect on the team when there is one and says none is there
+    otherwise, so that an approval of a team with a known evil player reads differently from an
+    approval of a clean one; both kinds still read back as their move."""
+    policy = make_sim_policy(CFG, "prior", KNOBS)
+    policy.begin_episode("t", 0)
+    found = {True: 0, False: 0}
+    for seed in range(0, 20, 2):
+        ctx = context_at("vote", seed)
+        view = ctx.observation.view
+        on_team = sorted(set(view["proposed_team"]) & set(view["known_evil"]))
+        found[bool(on_team)] += 1
+        for move in ("approve", "reject"):
+            texts = policy.move_texts(view, move)
+            assert abs(sum(texts.values()) - 1.0) < 1e-9
+            for text in texts:
+                assert thought_move("vote", text) == move
+                named = {int(n) for n in re.findall(r"Player (\d)", text)}
+                assert (named <= set(on_team) and len(named) == 1) if on_team else not named, (text, on_team)
+                assert ("nobody I suspect" in text or "trust" in text or "quietly" in text) == (not on_team)
+            drawn = policy.phrase(view, move, np.random.default_rng(seed))
+            assert drawn in texts
+    assert found[True] and found[False], found
+
+
 def test_act_carries_out_the_thought() -> None:
     policy = make_sim_policy(CFG, "prior", KNOBS)
     policy.begin_episode("t", 0)
@@ -130,7 +155,7 @@ def test_act_carries_out_the_thought() -> None:
     assert parse_claims(policy.act(ctx, f"Act friendly toward Player {e} to hide my knowledge.")[4:-1])[0].kind == DEFEND
     assert parse_claims(policy.act(ctx, "Stay vague and agree with the others to stay hidden.")[4:-1]) == ()
     vote = context_at("vote")
-    assert policy.act(vote, "Support the proposal to look cooperative.") == "vote[approve]"
+    assert policy.act(vote, "Support this team of players I trust.") == "vote[approve]"
     assert policy.act(vote, "Vote against this team quietly.") == "vote[reject]"
     lead = context_at("propose")
     evil = set(lead.observation.view["known_evil"])

@@ -22,7 +22,14 @@ from pnlc.agents.sim.avalon import seats
 from pnlc.agents.sim.avalon.actions import carry_out, pick
 from pnlc.agents.sim.avalon.beliefs import Beliefs, Misreading, move_belief, read_beliefs
 from pnlc.agents.sim.avalon.knobs import AvalonSimParams
-from pnlc.agents.sim.avalon.repertoire import MOVES_BY_DECISION, NEEDS_EVIL, NEEDS_GOOD, phrasings, thought_move
+from pnlc.agents.sim.avalon.repertoire import (
+    ABOUT_TEAM,
+    MOVES_BY_DECISION,
+    NEEDS_EVIL,
+    NEEDS_GOOD,
+    phrasings,
+    thought_move,
+)
 from pnlc.agents.sim.avalon.seats import View
 from pnlc.agents.sim.base import SimPolicyBase, succeeded
 from pnlc.critic.render import ValueLine
@@ -97,12 +104,33 @@ class AvalonPlayer(SimPolicyBase):
         return self.phrase(view, moves[int(rng.choice(len(moves), p=p))], rng)
 
     def phrase(self, view: View, move: str, rng: np.random.Generator) -> str:
-        """A thought for `move`, phrased from the repertoire, naming a suitable player."""
-        e, g = pick(seats.suspects(view), rng), pick(seats.friends(view), rng)
-        if move == "guess":
-            g = seats.guess_merlin(view)
+        """A thought for `move`, phrased from the repertoire, naming a suitable player (a vote: the
+        suspect on the team, if any)."""
+        e, g = self._named(view, move)
+        e, g = pick(e, rng), pick(g, rng)
         options = phrasings(move, e, g)
         return options[int(rng.integers(len(options)))]
+
+    def move_texts(self, view: View, move: str) -> dict[str, float]:
+        """Every thought `phrase` can write for `move` here, with the chance it writes it."""
+        against, spoken = self._named(view, move)
+        against, spoken = against or [None], spoken or [None]
+        texts: dict[str, float] = {}
+        for e in against:
+            for g in spoken:
+                options = phrasings(move, e, g)
+                for text in options:
+                    texts[text] = texts.get(text, 0.0) + 1.0 / (len(options) * len(against) * len(spoken))
+        return texts
+
+    @staticmethod
+    def _named(view: View, move: str) -> tuple[list[int], list[int]]:
+        """The seats a thought of `move` may name: (acted against, spoken for)."""
+        if move == "guess":
+            return seats.suspects(view), [seats.guess_merlin(view)]
+        if move in ABOUT_TEAM:
+            return seats.suspects_on_team(view), seats.friends(view)
+        return seats.suspects(view), seats.friends(view)
 
     # ---- roles ----------------------------------------------------------------------------
     def propose_weights(self, ctx: DecisionContext) -> dict[str, float]:

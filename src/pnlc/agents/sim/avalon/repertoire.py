@@ -7,6 +7,13 @@ against, `{g}` one it means to speak for. Moves are distinct in what they do at 
 right everywhere (an open accusation steers the servants but marks Merlin for the Assassin; cover
 hides Merlin but lets evil onto teams).
 
+A vote is thought about the team it is cast on, as a player reasoning in words thinks it: "Approve
+this team even with Player 3 on it" when a seat it acts against is on the team, "Approve this team;
+nobody I suspect is on it" when none is. The thought carries what the player itself sees (for Merlin,
+its own knowledge of the evil seats), never what the vote will lead to; without it, an approval of a
+team with an evil player and one of a clean team were the same words, and a critic could tell them
+apart only through the state text.
+
 `FOLK` is what the player believes a move does, in two numbers: how much it `helps` its side win
 the quests and how much it `reveals` that it knows who is evil. These are common-sense beliefs any
 player of the game holds, the same for every role the policy plays (propose and revise alike); they
@@ -62,12 +69,16 @@ THOUGHTS: dict[str, tuple[str, ...]] = {
         "Pick a team based only on the public record.",
     ),
     "approve": (
-        "Support the proposal to look cooperative.",
-        "Approve this team.",
+        "Approve this team even with Player {e} on it, to look cooperative.",
+        "Support the team though Player {e} is on it.",
+        "Approve this team; nobody I suspect is on it.",
+        "Support this team of players I trust.",
     ),
     "reject": (
+        "Reject this team because Player {e} is on it.",
+        "Vote against the team that has Player {e} on it.",
+        "Reject this team even though nobody I suspect is on it.",
         "Vote against this team quietly.",
-        "Reject this team.",
     ),
     "fail": ("Fail the quest to push evil toward victory.",),
     "succeed": ("Play success to keep my cover.",),
@@ -82,6 +93,9 @@ MOVES_BY_DECISION: dict[str, tuple[str, ...]] = {
 }
 NEEDS_EVIL = frozenset({"accuse", "hint", "befriend", "include_evil"})  # need a player to act against
 NEEDS_GOOD = frozenset({"misdirect", "vouch"})  # need a player to speak for
+# A vote is thought about the team it is cast on: its phrasings name the suspect on the team ({e})
+# or, without one, say that none is there; the two kinds never stand in for each other.
+ABOUT_TEAM = frozenset({"approve", "reject"})
 
 
 @dataclass(frozen=True)
@@ -166,10 +180,13 @@ def thought_player(thought: str) -> int | None:
 
 
 def phrasings(move: str, e: int | None, g: int | None) -> list[str]:
-    """The phrasings of `move` that can name the given seats (0-based; None: nobody suitable)."""
+    """The phrasings of `move` that can name the given seats (0-based; None: nobody suitable). A vote
+    (`ABOUT_TEAM`) with `e` given is phrased only as naming that suspect on the team."""
     out = []
     for template in THOUGHTS[move]:
         if ("{e}" in template and e is None) or ("{g}" in template and g is None):
+            continue
+        if move in ABOUT_TEAM and e is not None and "{e}" not in template:
             continue
         out.append(template.format(e="" if e is None else e + 1, g="" if g is None else g + 1))
     return out

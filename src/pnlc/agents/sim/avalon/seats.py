@@ -61,10 +61,15 @@ def friends(view: View) -> list[int]:
     return [s for s in range(N_PLAYERS) if s != me(view) and s not in bad]
 
 
+def suspects_on_team(view: View) -> list[int]:
+    """The seats this player acts against that sit on the team put to the vote."""
+    team = {s - 1 for s in view.get("proposed_team", [])}
+    return [s for s in suspects(view) if s in team]
+
+
 def team_has_suspect(view: View) -> bool:
     """Whether the team put to the vote holds a seat this player acts against."""
-    team = {s - 1 for s in view.get("proposed_team", [])}
-    return bool(team & set(suspects(view)))
+    return bool(suspects_on_team(view))
 
 
 def guess_merlin(view: View) -> int:
