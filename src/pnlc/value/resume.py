@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pnlc.value.config import TrainConfig
-from pnlc.value.data import TransitionData
+from pnlc.value.data import _ARRAYS, TransitionData
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,7 @@ def fingerprint(data: TransitionData, cfg: TrainConfig) -> str:
 
     h = hashlib.sha256()
     h.update(json.dumps(cfg.to_dict(), sort_keys=True, default=str).encode())
-    for name in ("embeddings", "state", "thought", "next_state", "episode", "step", "terminal", "outcome_goals",
-                 "outcome_labels", "success", "outcome_decided"):
+    for name in _ARRAYS:
         array = np.ascontiguousarray(getattr(data, name))
         h.update(f"{name}{array.dtype.str}{array.shape}".encode())
         h.update(array.tobytes())
@@ -45,15 +44,17 @@ def fingerprint(data: TransitionData, cfg: TrainConfig) -> str:
     return h.hexdigest()
 
 
-def resume_point(out_dir: Path, expected: str) -> Path | None:
-    """The checkpoint to resume from, if out_dir holds one written for this data and config."""
+def resume_point(out_dir: Path, expected: str) -> tuple[Path, int] | None:
+    """The checkpoint to resume from and Lightning's global step in it, if out_dir holds one written
+    for this data and config."""
     import torch
 
     path = out_dir / RESUME_NAME
     if not path.exists():
         return None
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True).get(FINGERPRINT_KEY)
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        saved, global_step = payload.get(FINGERPRINT_KEY), int(payload["global_step"])
     except Exception as exc:  # a checkpoint torch cannot read is as good as none
         log.warning("%s is not a readable checkpoint (%s); training starts from zero", path, exc)
         path.unlink()
@@ -63,7 +64,7 @@ def resume_point(out_dir: Path, expected: str) -> Path | None:
                     "zero", path)
         path.unlink()
         return None
-    return path
+    return path, global_step
 
 
 def make_callback(out_dir: Path, every: int, stamp: str) -> Any:

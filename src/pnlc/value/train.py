@@ -104,14 +104,12 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
         from pnlc.value.resume import RESUME_NAME, fingerprint, make_callback, resume_point
 
         stamp = fingerprint(data, cfg)
-        resume_from = resume_point(out, stamp)
+        point = resume_point(out, stamp)
+        if point is not None:
+            resume_from, resumed_at = point[0], point[1] // OPTIMIZERS_PER_UPDATE
         callbacks.append(make_callback(out, resume_every, stamp))
     trainer = build_trainer(cfg, out, extra_callbacks=callbacks)
     if resume_from is not None:
-        import torch
-
-        resumed_at = int(torch.load(resume_from, map_location="cpu", weights_only=True)["global_step"]
-                         // OPTIMIZERS_PER_UPDATE)
         log.info("resuming critic training from update %d of %d (%s)", resumed_at, cfg.max_steps, resume_from)
     log.info("training critic: %d updates of %d transitions (%s, %s)", cfg.max_steps, cfg.batch_size,
              cfg.accelerator, cfg.precision)
