@@ -50,13 +50,13 @@ def copy_workflow(root: Path) -> Path:
     return root
 
 
-def overrides(url: str, cache_mode: str, spend_cap_usd: float = 1000.0) -> dict[str, Any]:
+def overrides(url: str, cache_mode: str, spend_cap_usd: float = 1000.0, concurrency: int = 2) -> dict[str, Any]:
     """workflow/configs/tiny-anthropic.yaml with the loopback server, its model and short backoffs."""
     config = yaml.safe_load((REPO / "workflow/configs/tiny-anthropic.yaml").read_text())
     config["llm"] = {
         "cache_mode": cache_mode,
         "cache_dir": ".cache/llm",
-        "concurrency": 2,
+        "concurrency": concurrency,
         "anthropic": {
             "model": MODEL, "base_url": url, "timeout_s": 30.0, "max_retries": 4, "backoff_base_s": 0.01,
             "backoff_max_s": 0.05, "prompt_caching": True, "spend_cap_usd": spend_cap_usd,

@@ -45,6 +45,7 @@ from fakes.role_model import RoleModel, role_faults, role_of  # noqa: E402
 pytestmark = pytest.mark.slow
 
 WRITTEN = ("results", ".cache", ".snakemake")  # where the workflow writes (job logs: results/logs)
+CAPPED_CONCURRENCY = 1  # episodes a shard plays at once in the capped run (capped_shard_cost)
 
 
 def server() -> FakeMessagesServer:
@@ -57,10 +58,13 @@ def tables(root: Path) -> dict[str, bytes]:
 
 def capped_shard_cost(root: Path, env: str) -> float:
     """A per-job cap under which the env's generation shard stops after at least one whole episode:
-    the shard's cost less half its cheapest episode. The shard plays two episodes at once and each
-    call reserves its upper-end estimate first, so the cap must leave room for the two costliest
-    episodes plus two calls' reservations (half an episode is tens of calls), and stay below the
-    whole shard so that it cannot finish."""
+    the shard's cost less half its cheapest episode. The capped run plays one episode at a time
+    (CAPPED_CONCURRENCY), so its calls come in the same order on every run and the first episode
+    is whole once it has spent c1 plus one call's reservation; the cap is at least c1 + c2 + c3/2,
+    more than that, since a call reserves far less than an episode costs. Below the whole shard,
+    the shard cannot finish. Two episodes at once would make the stop depend on timing: they are
+    journaled in order and each reserves for its next call, so a slow first episode could meet
+    the cap before anything is journaled."""
     costs = [ep["usage"]["cost_usd"] for ep in episodes(root, "trajectories")[
         f"results/trajectories/{env}/anthropic/shard0.jsonl"]]
     return sum(costs) - 0.5 * min(costs)
@@ -86,7 +90,7 @@ def capped(tmp_path_factory, main):
     cap = min(capped_shard_cost(main[0], env) for env in ENVS)
     fake = server().__enter__()
     try:
-        stopped = snakemake(root, overrides(fake.url, "record", cap))
+        stopped = snakemake(root, overrides(fake.url, "record", cap, CAPPED_CONCURRENCY))
         state = {
             "partial": {p.relative_to(root): p.read_text() for p in (root / "results").rglob("*.partial")},
             "outputs": {p.relative_to(root) for p in (root / "results/trajectories").rglob("*.jsonl")},
@@ -94,7 +98,7 @@ def capped(tmp_path_factory, main):
             "leftovers": [p for p in (root / "results").rglob("*") if p.name.endswith((".tmp", ".npz.tmp"))],
         }
         asked = len(fake.received)
-        resumed = snakemake(root, overrides(fake.url, "record"))
+        resumed = snakemake(root, overrides(fake.url, "record", concurrency=CAPPED_CONCURRENCY))
         succeeded(resumed)
         print(f"\nloopback server (capped run): cap ${cap:.4f} per job; {asked} requests until the cap, "
               f"{len(fake.received) - asked} more to finish; {dict(fake.counts())}")
