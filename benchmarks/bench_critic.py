@@ -85,9 +85,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
-    parser.add_argument("--batch-size", type=int, default=4, help="embed.batch_size")
+    parser.add_argument("--batch-size", type=int, default=1, help="embed.batch_size")
     parser.add_argument("--max-length", type=int, default=256, help="embed.max_length")
-    parser.add_argument("--pad-multiple", type=int, default=8, help="embed.pad_multiple")
+    parser.add_argument("--pad-multiple", type=int, default=1, help="embed.pad_multiple")
     args = parser.parse_args()
 
     import os

@@ -74,9 +74,9 @@ def main() -> None:
     ap.add_argument("--annotations", required=True, type=Path, help="path stem of the .jsonl/.npz pair")
     ap.add_argument("--critic", required=True, type=Path)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--batch-size", type=int, default=4, help="embed.batch_size")
+    ap.add_argument("--batch-size", type=int, default=1, help="embed.batch_size")
     ap.add_argument("--max-length", type=int, default=256, help="embed.max_length")
-    ap.add_argument("--pad-multiple", type=int, default=8, help="embed.pad_multiple")
+    ap.add_argument("--pad-multiple", type=int, default=1, help="embed.pad_multiple")
     ap.add_argument("--max-texts", type=int, default=0, help="embed only the first N held-out texts (0 = all)")
     args = ap.parse_args()
 

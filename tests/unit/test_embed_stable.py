@@ -34,16 +34,19 @@ def loaded():
     torch.set_num_threads(before)
 
 
-def encoder(loaded: TransformerEmbedder, precision: str) -> TransformerEmbedder:
-    """An encoder with the given precision over the already loaded weights."""
-    e = TransformerEmbedder(BUNDLED_MODEL, loaded.batch_size, loaded.max_length, loaded.pad_multiple, precision, "cpu")
+def encoder(loaded: TransformerEmbedder, precision: str, batch_size: int = 0, pad_multiple: int = 0) -> TransformerEmbedder:
+    """An encoder with the given precision (and forward shape, 0 = the loaded one's) over the
+    already loaded weights."""
+    e = TransformerEmbedder(BUNDLED_MODEL, batch_size or loaded.batch_size, loaded.max_length,
+                            pad_multiple or loaded.pad_multiple, precision, "cpu")
     e._tok, e._net, e._filler, e.device = loaded._tok, loaded._net, loaded._filler, loaded.device
     return e
 
 
+@pytest.mark.parametrize("shape", [(4, 8), (1, 1)], ids=["rows4-pad8", "rows1-pad1"])
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
-def test_bytes_do_not_depend_on_company_or_call_size(loaded, precision):
-    e = encoder(loaded, precision)
+def test_bytes_do_not_depend_on_company_or_call_size(loaded, precision, shape):
+    e = encoder(loaded, precision, *shape)
     alone = np.stack([e.embed([t])[0] for t in TEXTS])
     rng = np.random.default_rng(0)
     for size in (1, 6, 13):
