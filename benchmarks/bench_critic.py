@@ -1,7 +1,10 @@
 """Critic time of one PNLC decision on CPU: embed the state, 3 thoughts and 4 goals in one call,
 score the 12 (thought, goal) pairs in one batched forward, render the value text of each thought.
 
-Worst case: every text is new (no disk cache, no text repeats between decisions). Two encoder
+Worst case: every text is new (no disk cache, no text repeats between decisions). Also timed, on
+the bfloat16 path: the typical decision of an evaluation, where only the state summary is new (the
+thoughts and goals were seen at the decision before, as repertoire thoughts and outcome goals
+recur). Two encoder
 paths side by side, alternating decision by decision so that both see the same machine load: the
 bundled all-MiniLM-L6-v2 through `pnlc.embed.make_embedder` with `embed.precision` float32 and
 bfloat16 (same batch shape, padding and max length as params.yaml's defaults). Also printed: how far
@@ -15,6 +18,7 @@ One torch thread is the default: a decision's batches are tiny, and extra thread
 so when other processes share the cores). The 1-minute load average is printed with the result.
 
 Last line: critic_ms_p50=<bfloat16> critic_ms_p95=<bfloat16> float32_ms_p50=<x> float32_ms_p95=<y> speedup_p50=<x/bf16>
+typical_ms_p50=<bfloat16, only the state new>
 """
 
 from __future__ import annotations
@@ -113,6 +117,8 @@ def main() -> None:
     total = {p: [] for p in PRECISIONS}
     embed_ms = {p: [] for p in PRECISIONS}
     cos, err = [], []
+    typical: list[float] = []
+    _, fixed_thoughts, fixed_goals = decision_texts(-1)
     for i in range(args.warmup + args.iterations):
         state, thoughts, goals = decision_texts(i)
         for p in PRECISIONS if i % 2 == 0 else PRECISIONS[::-1]:
@@ -127,6 +133,13 @@ def main() -> None:
                 t1 = time.perf_counter()
                 embedders[p].embed([state, *thoughts, *goals.all])
                 embed_ms[p].append((time.perf_counter() - t1) * 1000.0)
+        critic = critics["bfloat16"]
+        critic.score(f"Seen before: {state}", fixed_thoughts, fixed_goals.all)  # thoughts and goals now seen
+        t0 = time.perf_counter()
+        probs = critic.score(state, fixed_thoughts, fixed_goals.all)
+        texts = [critic.render(fixed_goals, row) for row in probs]
+        if i >= args.warmup:
+            typical.append((time.perf_counter() - t0) * 1000.0)
         if i >= args.warmup and i % 10 == 0:
             batch = [state, *thoughts, *goals.all]
             a, b = embedders["float32"].embed(batch), embedders["bfloat16"].embed(batch)
@@ -136,11 +149,14 @@ def main() -> None:
     for p in PRECISIONS:
         print(f"{p}: critic p50 {statistics.median(total[p]):.2f} ms, p95 {np.percentile(total[p], 95):.2f} ms; "
               f"encoder alone p50 {statistics.median(embed_ms[p]):.2f} ms")
+    print(f"bfloat16, only the state new: critic p50 {statistics.median(typical):.2f} ms, "
+          f"p95 {np.percentile(typical, 95):.2f} ms")
     print(f"bfloat16 vs float32 vectors: min cosine {min(cos):.6f}, max abs difference {max(err):.2e}; "
           f"iterations {args.iterations}; load average (1 min) {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     f50, b50 = statistics.median(total["float32"]), statistics.median(total["bfloat16"])
     print(f"critic_ms_p50={b50:.2f} critic_ms_p95={np.percentile(total['bfloat16'], 95):.2f} "
-          f"float32_ms_p50={f50:.2f} float32_ms_p95={np.percentile(total['float32'], 95):.2f} speedup_p50={f50 / b50:.2f}")
+          f"float32_ms_p50={f50:.2f} float32_ms_p95={np.percentile(total['float32'], 95):.2f} speedup_p50={f50 / b50:.2f} "
+          f"typical_ms_p50={statistics.median(typical):.2f}")
 
 
 if __name__ == "__main__":
