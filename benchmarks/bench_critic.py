@@ -138,8 +138,10 @@ def main() -> None:
         t0 = time.perf_counter()
         probs = critic.score(state, fixed_thoughts, fixed_goals.all)
         texts = [critic.render(fixed_goals, row) for row in probs]
+        elapsed = (time.perf_counter() - t0) * 1000.0
+        assert probs.shape == (3, 4) and all(t.startswith("Positive outcomes:") for t in texts)
         if i >= args.warmup:
-            typical.append((time.perf_counter() - t0) * 1000.0)
+            typical.append(elapsed)
         if i >= args.warmup and i % 10 == 0:
             batch = [state, *thoughts, *goals.all]
             a, b = embedders["float32"].embed(batch), embedders["bfloat16"].embed(batch)
