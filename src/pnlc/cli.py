@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--annotations", required=True, type=Path, help="the annotation .npz")
     t.add_argument("--out-dir", required=True, type=Path)
     t.add_argument("--threads", type=int, default=1, help="CPU threads for torch (Snakemake passes the job's)")
+    t.add_argument("--timing", type=Path, help="where the training's wall-clock figures go, JSON (results/timing/critic/...)")
 
     c = sub.choices["ceiling"]
     c.add_argument("--env", required=True)

@@ -237,8 +237,9 @@ def test_a_checkpoint_whose_config_predates_standardize_inputs_loads_as_raw_inpu
 
 
 def _runtime_free(metrics: dict) -> dict:
-    train = {k: v for k, v in metrics["train"].items() if k not in ("seconds", "transitions_per_s")}
-    return {**metrics, "train": train}
+    from pnlc.value.train import TIMING_KEY
+
+    return {k: v for k, v in metrics.items() if k != TIMING_KEY}
 
 
 def test_early_stop_keeps_the_best_validation_and_is_reproducible(tmp_path, data):
@@ -249,7 +250,7 @@ def test_early_stop_keeps_the_best_validation_and_is_reproducible(tmp_path, data
     # min_delta larger than any loss: only the first validation improves, so the run stops after
     # `patience` more validations
     cfg = make_cfg(max_steps=40, val_every_n_steps=2, early_stop_patience=2, early_stop_min_delta=10.0)
-    runs = [fit(data, cfg, tmp_path / name) for name in ("a", "b")]
+    runs = [fit(data, cfg, tmp_path / name, timing_path=tmp_path / f"{name}.timing.json") for name in ("a", "b")]
     train, val = runs[0]["train"], runs[0]["val"]
     assert train["updates"] == 6 and train["stopped_early"] and train["max_updates"] == 40
     assert train["weights"] == "best validation" and val["validations"] == 3
@@ -259,6 +260,11 @@ def test_early_stop_keeps_the_best_validation_and_is_reproducible(tmp_path, data
     # same data and seed: the same checkpoint bytes and metrics
     assert (tmp_path / "a" / "critic.ckpt").read_bytes() == (tmp_path / "b" / "critic.ckpt").read_bytes()
     assert _runtime_free(runs[0]) == _runtime_free(runs[1])
+    # wall-clock figures go to their own file: metrics.json repeats to the byte
+    assert (tmp_path / "a" / "metrics.json").read_bytes() == (tmp_path / "b" / "metrics.json").read_bytes()
+    timing = json.loads((tmp_path / "a.timing.json").read_text())
+    assert timing["train_seconds"] > 0 and timing["updates"] == 6 and timing == runs[0]["timing"]
+    assert '"seconds"' not in (tmp_path / "a" / "metrics.json").read_text()
     assert json.loads((tmp_path / "a" / "metrics.json").read_text())["train"]["stopped_early"] is True
     # the kept weights are those of a plain run of best_update updates: validating does not perturb training
     plain = make_cfg(max_steps=val["best_update"], val_every_n_steps=1000)

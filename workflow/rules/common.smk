@@ -240,7 +240,9 @@ def phase_outputs(phase):
             "results/critic/{env}/{backend}/{variant}/seed{seed}/{name}",
             env=ENVS, backend=BACKEND, variant=VARIANTS, seed=SEEDS_CRITIC, name=["critic.ckpt", "metrics.json", "loss_curves.png"],
         )
-        return critic_files + all_ceilings() + timing
+        critic_timing = expand("results/timing/critic/{env}/{backend}/{variant}/seed{seed}.json",
+                               env=ENVS, backend=BACKEND, variant=VARIANTS, seed=SEEDS_CRITIC)
+        return critic_files + critic_timing + all_ceilings() + timing
     if phase == "evaluate":
         return all_evals() + all_metrics() + all_timings() + timing
     if phase == "report":

@@ -9,6 +9,7 @@ rule train_critic:
             caption="../report/critic_loss_curves.rst",
             category="Critic",
         ),
+        timing="results/timing/critic/{env}/{backend}/{variant}/seed{seed}.json",
     log:
         "results/logs/train_critic/{env}/{backend}/{variant}/seed{seed}.log",
     benchmark:
@@ -27,7 +28,7 @@ rule train_critic:
     shell:
         "pnlc --config-json {params.config:q} train --env {wildcards.env} --variant {wildcards.variant} "
         "--seed {wildcards.seed} --annotations {input.annotations} --out-dir {params.out_dir} "
-        "--threads {threads} 2> {log}"
+        "--threads {threads} --timing {output.timing} 2> {log}"
 
 
 rule outcome_ceiling:

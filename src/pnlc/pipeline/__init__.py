@@ -38,7 +38,7 @@ def run_phase(args: argparse.Namespace) -> int:
     elif args.phase == "train":
         from pnlc.pipeline.train import train
 
-        train(params, args.env, args.variant, args.seed, args.annotations, args.out_dir, args.threads)
+        train(params, args.env, args.variant, args.seed, args.annotations, args.out_dir, args.threads, args.timing)
     elif args.phase == "ceiling":
         from pnlc.pipeline.ceiling import ceiling
 

@@ -29,7 +29,6 @@ from pnlc.data import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-TRAIN_TIMING_FIELDS = ("seconds", "transitions_per_s")  # of the critic's training metrics
 
 THIRDS = ("early", "middle", "late")
 COLUMNS = ("all",) + THIRDS
@@ -168,7 +167,7 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
     from pnlc.value.checkpoint import load_critic
     from pnlc.value.diagnostics import plot_reliability
     from pnlc.value.references import REFERENCE_LABELS, critic_text, reference_probabilities
-    from pnlc.value.train import fit
+    from pnlc.value.train import TIMING_KEY, fit
 
     t_start = time.perf_counter()
     cfg = params.section("p4g")
@@ -259,7 +258,7 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
                      scores[critic_name], labels.astype(np.float64))
     plot_aucs(results, Path(figure))
     write_table(p4g_table(report), table_dir)
-    train_timing = {k: report["critic_training"].get("train", {}).pop(k, None) for k in TRAIN_TIMING_FIELDS}
+    train_timing = train_metrics.get(TIMING_KEY)
     seconds = {"critic": critic_seconds, "references": reference_seconds, "bootstrap": bootstrap_seconds,
                "total": time.perf_counter() - t_start}
     atomic_write_text(out, json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")

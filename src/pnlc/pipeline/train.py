@@ -52,7 +52,8 @@ def reference_config(params: Params) -> Any:
 
 
 def train(
-    params: Params, env_name: str, variant: str, seed: int, annotations: Path, out_dir: Path, threads: int = 1
+    params: Params, env_name: str, variant: str, seed: int, annotations: Path, out_dir: Path, threads: int = 1,
+    timing_out: Path | None = None,
 ) -> dict:
     import torch
 
@@ -68,5 +69,5 @@ def train(
         env_name, variant, seed, data.num_transitions, data.num_episodes,
     )
     metrics = fit(data, cfg, Path(out_dir), reference_config(params), complementary_outcomes(env_name),
-                  resume_every=int(params.raw["train"]["resume_every_n_steps"]))
+                  resume_every=int(params.raw["train"]["resume_every_n_steps"]), timing_path=timing_out)
     return metrics

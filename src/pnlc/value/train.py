@@ -25,6 +25,7 @@ CURVES_NAME = "curves.csv"
 LOSS_FIGURE_NAME = "loss_curves.png"
 RELIABILITY_FIGURE_NAME = "reliability.png"
 LOGS_NAME = "logs"  # Lightning's CSVLogger writes logs/metrics.csv here
+TIMING_KEY = "timing"  # fit()'s wall-clock figures: returned and written apart, never in metrics.json
 
 
 def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], extra_callbacks: Sequence[Any] = (),
@@ -73,7 +74,8 @@ def build_trainer(cfg: TrainConfig, out_dir: str | os.PathLike[str], extra_callb
 
 def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
         references: ReferenceConfig | None = None,
-        complement_pairs: Sequence[tuple[str, str]] = (), resume_every: int = 0) -> dict[str, Any]:
+        complement_pairs: Sequence[tuple[str, str]] = (), resume_every: int = 0,
+        timing_path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Train on the training episodes, then write into out_dir: critic.ckpt, metrics.json,
     curves.csv, loss_curves.png, reliability.png (and Lightning's logs/metrics.csv).
     `references` (enabled): text references scored next to the linear probe (value/references.py).
@@ -85,7 +87,11 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
     resume_every: write a mid-run checkpoint (value/resume.py) at the first validation at least this
     many updates after the last one, and resume from one that out_dir holds; 0 = neither.
 
-    Returns the metrics dict that metrics.json holds.
+    timing_path: where to write the run's wall-clock figures (training seconds, transitions per
+    second, the text references' seconds). They differ between runs, so metrics.json leaves them out
+    and two runs of the same config write the same metrics.json byte for byte.
+
+    Returns the metrics dict that metrics.json holds, plus its wall-clock figures under TIMING_KEY.
     """
     from pnlc.value.checkpoint import ValueModel
     from pnlc.value.datamodule import TransitionDataModule
@@ -133,6 +139,7 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
     train_rows = [(int(s), float(lv), float(lq)) for s, lv, lq in module.train_history]
     val_rows = list(module.val_history)
     diagnostics = evaluate_heldout(model.q, data, datamodule.val_episodes, cfg)
+    reference_seconds = None
     arrays = diagnostics.pop("_arrays")
     if cfg.goal_conditioned and "outcome_goals" in diagnostics:
         probes = linear_probe_aucs(data, datamodule.train_episodes, datamodule.val_episodes)
@@ -142,14 +149,13 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
             diagnostics["text_references"] = add_text_references(
                 diagnostics["outcome_goals"]["per_goal"], data, datamodule.train_episodes, datamodule.val_episodes,
                 references)
+            reference_seconds = diagnostics["text_references"].pop("seconds", None)
         diagnostics["complements"] = _complement_report(model, data, datamodule.val_episodes, cfg, columns,
                                                         diagnostics["outcome_goals"], arrays["outcome"][0])
 
     metrics: dict[str, Any] = {
         "train": {
             "updates": int(updates),
-            "seconds": seconds,
-            "transitions_per_s": updates * cfg.batch_size / seconds if seconds > 0 else None,
             "device": device,
             "episodes": int(len(datamodule.train_episodes)),
             "final_v_loss": train_rows[-1][1] if train_rows else None,
@@ -180,10 +186,21 @@ def fit(data: TransitionData, cfg: TrainConfig, out_dir: str | os.PathLike[str],
     title, pred, label = arrays["calibration"]
     plot_reliability(out / RELIABILITY_FIGURE_NAME, f"held-out reliability: {title}", pred, label)
     atomic_write_text(out / METRICS_NAME, json.dumps(_json_ready(metrics), indent=2, sort_keys=True) + "\n")
+    timing = {
+        "what": "wall-clock figures of one critic training (measured; differ between runs)",
+        "device": device,
+        "train_seconds": seconds,
+        "updates": int(updates),
+        "transitions_per_s": updates * cfg.batch_size / seconds if seconds > 0 else None,
+        "text_references_seconds": reference_seconds,
+    }
+    if timing_path is not None:
+        Path(timing_path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(Path(timing_path), json.dumps(_json_ready(timing), indent=2, sort_keys=True) + "\n")
     if resume_every > 0:
         (out / RESUME_NAME).unlink(missing_ok=True)  # finished: nothing left to resume
     log.info("critic trained in %.1f s (%s); held-out metrics in %s", seconds, device, out / METRICS_NAME)
-    return metrics
+    return {**metrics, TIMING_KEY: timing}
 
 
 def _complement_report(model: Any, data: TransitionData, val_episodes: Any, cfg: TrainConfig,
