@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from pnlc.value.losses import expectile_loss, polyak_update, q_loss, td_target, value_loss
+from pnlc.value.losses import expectile_loss, masked_squared_error, polyak_update, q_loss, td_target, value_loss
 from pnlc.value.networks import QNet, TwinQ, ValueNet, mlp
 
 
@@ -45,6 +45,12 @@ def test_td_target_termination_and_goal_reached():
 
 def test_q_loss_is_squared_error():
     assert q_loss(torch.tensor([0.2, 0.4]), torch.tensor([0.5, 0.5]), "sum").item() == pytest.approx(0.09 + 0.01)
+
+
+def test_masked_squared_error_averages_over_the_masked_rows_only():
+    pred, target = torch.tensor([0.2, 0.4, 0.9]), torch.tensor([0.5, 0.5, 0.0])
+    assert masked_squared_error(pred, target, torch.tensor([1.0, 1.0, 0.0])).item() == pytest.approx((0.09 + 0.01) / 2)
+    assert masked_squared_error(pred, target, torch.zeros(3)).item() == 0.0
 
 
 def test_polyak_update_arithmetic():

@@ -147,6 +147,21 @@ def test_an_outcome_settled_mid_episode_rewards_and_ends_the_bootstrap_from_then
     assert batch["terminal"].shape == index.shape
 
 
+def test_monte_carlo_targets_are_the_outcome_at_the_episode_end_on_outcome_rows_only(split):
+    mixture = GoalMixture(future=0.4, final=0.2, other_episode=0.1, outcome=0.3)
+    gen = torch.Generator().manual_seed(5)
+    index = torch.randint(split.num_transitions, (4_000,), generator=gen)
+    batch = relabeled_batch(split, index, mixture, 0.9, 0.95, True, torch.Generator().manual_seed(6))
+    again = sample_goals(split, index, mixture, 0.9, 0.95, torch.Generator().manual_seed(6))
+    outcome = again["kind"] == OUTCOME
+    assert torch.equal(batch["mc_mask"], outcome.float()) and 0.2 < batch["mc_mask"].mean() < 0.4
+    k = again["goal_row"] - split.num_texts
+    label = split.outcome_labels[split.episode[index], k.clamp(0, 2)]
+    # the label whatever the step: the reward is 0 before the outcome settles, the return is not
+    assert torch.equal(batch["mc_target"][outcome], label[outcome])
+    assert (batch["reward"][outcome] != batch["mc_target"][outcome]).any()
+
+
 def test_outcome_decided_must_hold_at_the_end_and_never_unsettle(data):
     decided = np.repeat(data.terminal[:, None], 3, axis=1)
     assert np.array_equal(data.outcome_decided, decided)  # the default: settled at the last transition
@@ -166,6 +181,7 @@ def test_scalar_critic_batch_predicts_success(split):
     assert "goal" not in batch
     assert torch.equal(batch["reward"], split.success[split.episode] * split.terminal)
     assert (batch["discount"] == 1.0).all()
+    assert torch.equal(batch["mc_target"], split.success[split.episode]) and (batch["mc_mask"] == 1).all()
 
 
 def test_split_by_episode_is_disjoint_complete_and_seeded(data):
@@ -223,6 +239,8 @@ def test_config_validation():
         GoalMixture(future=0.5, final=0.3, other_episode=0.3, outcome=0.0)
     with pytest.raises(ConfigError, match="expectile"):
         make_cfg(expectile=1.0)
+    with pytest.raises(ConfigError, match="outcome_mc_weight"):
+        make_cfg(outcome_mc_weight=-0.5)
     cfg = make_cfg()
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
     bad = cfg.to_dict() | {"tau": 0.005}

@@ -88,6 +88,24 @@ def test_q_bootstraps_from_the_updated_value(data):
     assert any(not torch.equal(a, b) for a, b in zip(before, after))
 
 
+def test_the_monte_carlo_term_adds_the_outcome_rows_squared_error_to_the_q_loss(data):
+    """Same start, same batch: the Q loss with weight w exceeds the TD loss alone by exactly w times
+    the squared error of both heads against the outcome labels, over the outcome rows only."""
+    from pnlc.value.losses import masked_squared_error
+
+    batch = next(iter(TransitionDataModule(data, make_cfg()).train_dataloader()))
+    assert 0 < batch["mc_mask"].sum() < batch["mc_mask"].numel()
+    losses = {}
+    for w in (0.0, 2.5):
+        module = IQLCritic(data.dim, make_cfg(outcome_mc_weight=w))
+        q1, q2 = (x.detach() for x in module.q.both(batch["state"], batch["thought"], batch["goal"]))
+        losses[w] = module.iql_update(batch, *module.configure_optimizers(), lambda loss: loss.backward())[1]
+    mc = masked_squared_error(q1, batch["mc_target"], batch["mc_mask"]) + masked_squared_error(
+        q2, batch["mc_target"], batch["mc_mask"])
+    assert mc > 0
+    assert torch.allclose(losses[2.5] - losses[0.0], 2.5 * mc, atol=1e-6)
+
+
 def test_fast_dev_run_through_the_real_trainer(tmp_path, data):
     cfg = make_cfg(log_every_n_steps=1)
     module = IQLCritic(data.dim, cfg)

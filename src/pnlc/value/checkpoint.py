@@ -243,7 +243,9 @@ def load_critic(path: str | os.PathLike[str], expected_embedder_id: str | None =
     cfg = TrainConfig.from_dict(
         {"standardize_inputs": False, "train_episode_fraction": 1.0, "shuffle_outcomes": False,
          # ... and before early stopping and complementary outcomes, for max_steps, each goal on its own
-         "early_stop_patience": 0, "early_stop_min_delta": 0.0, "complement_outcomes": False, **payload["config"]}
+         "early_stop_patience": 0, "early_stop_min_delta": 0.0, "complement_outcomes": False,
+         # ... and before the Monte-Carlo outcome term, on the TD loss alone
+         "outcome_mc_weight": 0.0, **payload["config"]}
     )
     rates = payload.get("base_rates")
     base_rates = None if rates is None else BaseRates(tuple(float(r) for r in rates["outcomes"]), float(rates["success"]))

@@ -83,6 +83,10 @@ class TrainConfig:
                            and P(not A) = 1 - P(A); False = each as its own Q head reads it
     diagnostic_goals_per_transition: relabeled goals sampled per held-out transition for the
                            reached-goal AUC and the reliability curve
+    outcome_mc_weight:     weight of a Monte-Carlo term in the Q loss: on the sampled rows whose goal
+                           is an outcome sentence, the squared error of Q against what happened by the
+                           episode's end (for the scalar critic, every row against the success); 0 =
+                           the TD loss alone, as IQL has it
     """
 
     hidden_sizes: tuple[int, ...]
@@ -109,6 +113,7 @@ class TrainConfig:
     early_stop_min_delta: float
     complement_outcomes: bool
     diagnostic_goals_per_transition: int
+    outcome_mc_weight: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))
@@ -128,6 +133,9 @@ class TrainConfig:
         _check(isinstance(self.early_stop_min_delta, (int, float)) and not isinstance(self.early_stop_min_delta, bool)
                and math.isfinite(self.early_stop_min_delta) and self.early_stop_min_delta >= 0,
                "early_stop_min_delta", self.early_stop_min_delta, "a finite number >= 0")
+        _check(isinstance(self.outcome_mc_weight, (int, float)) and not isinstance(self.outcome_mc_weight, bool)
+               and math.isfinite(self.outcome_mc_weight) and self.outcome_mc_weight >= 0,
+               "outcome_mc_weight", self.outcome_mc_weight, "a finite number >= 0")
         _check(isinstance(self.complement_outcomes, bool), "complement_outcomes", self.complement_outcomes,
                "true or false")
         if not isinstance(self.goal_mixture, GoalMixture):

@@ -45,6 +45,11 @@ def q_loss(q_pred: Tensor, target: Tensor, reduction: Reduction) -> Tensor:
     return _reduce((target - q_pred).square(), reduction)
 
 
+def masked_squared_error(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Mean of (target - pred)^2 over the rows where mask is 1 (0 when no row is)."""
+    return (mask * (target - pred).square()).sum() / mask.sum().clamp_min(1.0)
+
+
 @torch.no_grad()
 def polyak_update(target: nn.Module, online: nn.Module, target_update_rate: float) -> None:
     """target <- (1 - target_update_rate) * target + target_update_rate * online, parameter-wise."""

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from pnlc.value.config import TrainConfig
-from pnlc.value.losses import polyak_update, q_loss, td_target, value_loss
+from pnlc.value.losses import masked_squared_error, polyak_update, q_loss, td_target, value_loss
 from pnlc.value.networks import TwinQ, ValueNet
 
 OPTIMIZERS_PER_UPDATE = 2  # Lightning counts every optimizer.step() as a global step
@@ -35,7 +35,9 @@ class IQLCritic(L.LightningModule):
     1. V step:      minimise E[L_expectile(Q_target(s, a, g) - V(s, g))] (Q_target = min of the twin
                     target networks);
     2. Q step:      minimise E[(r + discount (1 - r)(1 - terminal) V(s', g) - Q_i(s, a, g))^2] for both
-                    twin heads, with V(s', g) from the V just updated in step 1;
+                    twin heads, with V(s', g) from the V just updated in step 1; with
+                    outcome_mc_weight w > 0, plus w E_outcome[(label - Q_i(s, a, g))^2] over the rows
+                    whose goal is an outcome sentence (its Monte-Carlo return);
     3. target step: Q_target <- (1 - target_update_rate) Q_target + target_update_rate Q.
 
     All outputs are sigmoid-bounded, so V and Q read as probabilities. With goal_conditioned = False
@@ -102,6 +104,9 @@ class IQLCritic(L.LightningModule):
             target = td_target(batch["reward"], batch["terminal"], batch["discount"], v_next)
         q1, q2 = self.q.both(state, thought, goal)
         lq = q_loss(q1, target, "mean") + q_loss(q2, target, "mean")
+        if self.cfg.outcome_mc_weight > 0:
+            mc, mask = batch["mc_target"], batch["mc_mask"]
+            lq = lq + self.cfg.outcome_mc_weight * (masked_squared_error(q1, mc, mask) + masked_squared_error(q2, mc, mask))
         q_optimizer.zero_grad(set_to_none=True)
         backward(lq)
         q_optimizer.step()

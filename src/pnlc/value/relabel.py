@@ -206,8 +206,11 @@ def sample_goals(
         outcome_reward = torch.zeros(b, device=device)
     reward = torch.where(is_outcome, outcome_reward, state_reward)
     disc = torch.where(is_outcome, torch.ones_like(reward), torch.full_like(reward, discount))
+    # what happened to an outcome goal by the episode's end: its Monte-Carlo return (discount 1)
+    outcome_label = split.outcome_labels[ep, k_out] if split.num_outcome_goals else torch.zeros(b, device=device)
     return {"kind": kind, "goal_row": goal_row, "goal_transition": goal_j, "reward": reward,
-            "discount": disc, "terminal": terminal, "goal": goal_emb, "next_state": next_emb}
+            "discount": disc, "terminal": terminal, "goal": goal_emb, "next_state": next_emb,
+            "outcome_label": outcome_label, "is_outcome": is_outcome.float()}
 
 
 def relabeled_batch(
@@ -220,7 +223,9 @@ def relabeled_batch(
     generator: "torch.Generator",
 ) -> dict[str, "Tensor"]:
     """A training batch for `index`: state, thought, next_state, goal (if goal-conditioned)
-    embeddings, reward, terminal and per-sample discount."""
+    embeddings, reward, terminal and per-sample discount; mc_target and mc_mask give the Monte-Carlo
+    return of the rows that ask about an outcome (an outcome goal's label at the episode's end; for
+    the scalar critic, every row: the episode's success)."""
     import torch
 
     table = split.goal_table
@@ -229,9 +234,12 @@ def relabeled_batch(
     if goal_conditioned:
         goals = sample_goals(split, index, mixture, discount, goal_match_threshold, generator)
         batch.update(next_state=goals["next_state"], goal=goals["goal"], reward=goals["reward"],
-                     discount=goals["discount"], terminal=goals["terminal"])
+                     discount=goals["discount"], terminal=goals["terminal"], mc_target=goals["outcome_label"],
+                     mc_mask=goals["is_outcome"])
     else:
         batch["next_state"] = table[split.next_state[index]]
         batch["reward"] = split.success[split.episode[index]] * batch["terminal"]
         batch["discount"] = torch.ones_like(batch["reward"])
+        batch["mc_target"] = split.success[split.episode[index]]
+        batch["mc_mask"] = torch.ones_like(batch["reward"])
     return batch
