@@ -63,7 +63,7 @@ def make_value_model(embedder_id: str) -> tuple[object, str]:
             "train_episode_fraction": 1.0, "shuffle_outcomes": False,
             "precision": "32-true", "accelerator": "cpu", "seed": 0, "log_every_n_steps": 1,
             "val_every_n_steps": 1, "early_stop_patience": 0, "early_stop_min_delta": 0.0,
-            "complement_outcomes": False, "diagnostic_goals_per_transition": 1,
+            "complement_outcomes": False, "diagnostic_goals_per_transition": 1, "outcome_mc_weight": 0.0,
         }
     )
     return ValueModel(state, cfg, embedder_id, DIM, (), "cpu"), "pnlc.value ValueModel (twin Q, 384-d, hidden 256,256)"
