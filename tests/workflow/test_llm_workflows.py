@@ -85,12 +85,18 @@ def main(tmp_path_factory):
 def capped(tmp_path_factory, main):
     """A fresh copy whose jobs may each spend less than the cheapest generation shard of main cost
     (capped_shard_cost); then the same run with the cap lifted. The server stays up for replay's
-    check that it is not asked."""
+    check that it is not asked.
+
+    The capped run keeps going past a failed job: without it, which jobs ran before the first cap
+    stopped the scheduler would depend on Snakemake's pick among the jobs ready at the start
+    (every generation shard and the evaluations that read no critic). An Avalon shard's first
+    episode costs more than the cap, so a run that began with it and an evaluation could stop
+    before any shard had journaled an episode."""
     root = copy_workflow(tmp_path_factory.mktemp("llm") / "capped")
     cap = min(capped_shard_cost(main[0], env) for env in ENVS)
     fake = server().__enter__()
     try:
-        stopped = snakemake(root, overrides(fake.url, "record", cap, CAPPED_CONCURRENCY))
+        stopped = snakemake(root, overrides(fake.url, "record", cap, CAPPED_CONCURRENCY), "--keep-going")
         state = {
             "partial": {p.relative_to(root): p.read_text() for p in (root / "results").rglob("*.partial")},
             "outputs": {p.relative_to(root) for p in (root / "results/trajectories").rglob("*.jsonl")},
