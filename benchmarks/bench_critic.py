@@ -84,6 +84,16 @@ def decision_texts(i: int) -> tuple[str, list[str], GoalSet]:
     return state, thoughts, goals
 
 
+def timed_decision(critic: Critic, state: str, thoughts: list[str], goals: GoalSet) -> float:
+    """Milliseconds of one decision's scoring and rendering, its answers checked."""
+    t0 = time.perf_counter()
+    probs = critic.score(state, thoughts, goals.all)
+    texts = [critic.render(goals, row) for row in probs]
+    elapsed = (time.perf_counter() - t0) * 1000.0
+    assert probs.shape == (3, 4) and all(t.startswith("Positive outcomes:") for t in texts)
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=200)
@@ -122,12 +132,7 @@ def main() -> None:
     for i in range(args.warmup + args.iterations):
         state, thoughts, goals = decision_texts(i)
         for p in PRECISIONS if i % 2 == 0 else PRECISIONS[::-1]:
-            critic = critics[p]
-            t0 = time.perf_counter()
-            probs = critic.score(state, thoughts, goals.all)
-            texts = [critic.render(goals, row) for row in probs]
-            elapsed = (time.perf_counter() - t0) * 1000.0
-            assert probs.shape == (3, 4) and all(t.startswith("Positive outcomes:") for t in texts)
+            elapsed = timed_decision(critics[p], state, thoughts, goals)
             if i >= args.warmup:
                 total[p].append(elapsed)
                 t1 = time.perf_counter()
@@ -135,11 +140,7 @@ def main() -> None:
                 embed_ms[p].append((time.perf_counter() - t1) * 1000.0)
         critic = critics["bfloat16"]
         critic.score(f"Seen before: {state}", fixed_thoughts, fixed_goals.all)  # thoughts and goals now seen
-        t0 = time.perf_counter()
-        probs = critic.score(state, fixed_thoughts, fixed_goals.all)
-        texts = [critic.render(fixed_goals, row) for row in probs]
-        elapsed = (time.perf_counter() - t0) * 1000.0
-        assert probs.shape == (3, 4) and all(t.startswith("Positive outcomes:") for t in texts)
+        elapsed = timed_decision(critic, state, fixed_thoughts, fixed_goals)
         if i >= args.warmup:
             typical.append(elapsed)
         if i >= args.warmup and i % 10 == 0:
