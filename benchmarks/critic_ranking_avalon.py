@@ -23,7 +23,8 @@ best-scored move is the MC-best move, the value of always taking the best-scored
 prior's choice and the MC-best move (moves picked on even rollouts, valued on the odd ones), the
 within-state / between-state variance of its scores, and what the PNLC loop does with it at the
 same states: how often refinement ends on another move than the first draft, and what that
-switch is worth in MC value.
+switch is worth in MC value. With the trained critic, Best-of-n plays the same states, so that
+its pick over its first candidate compares with PNLC's final thought over its first draft.
 
     python benchmarks/critic_ranking_avalon.py --states 60 --rollouts 32
 
@@ -58,12 +59,13 @@ from pnlc.envs.avalon import make_env
 from pnlc.envs.avalon.rules import GOOD_WINS
 from pnlc.evaluation.ranking import TIE_DECIMALS, rank_agreement, top_weights, variance_split
 
-FLAT = 1e-12  # a variance below this is none
 from pnlc.evaluation.stats import bootstrap_ci
 from pnlc.pipeline.factory import agent_config, env_config, make_embedder
 
-DEFAULT_CRITIC = "/work/main/results/critic/avalon/sim/default/seed0/critic.ckpt"
-DEFAULT_ANNOTATIONS = "/work/main/results/annotations/avalon/sim.npz"
+FLAT = 1e-12  # a variance below this is none
+# a recorded run's outputs, relative to the folder the benchmark runs in (the repository root)
+DEFAULT_CRITIC = "results/critic/avalon/sim/default/seed0/critic.ckpt"
+DEFAULT_ANNOTATIONS = "results/annotations/avalon/sim.npz"
 
 
 class ProbeModel:
@@ -185,6 +187,10 @@ def measure_state(i: int, state: tuple, policy: Any, critics: dict[str, Critic],
             **row["critics"]["trained"], "loop": loop_switches(agents["trained"], state, i, args.loops, args.seed)
         }
     policy.refine_knobs = knobs
+    if "trained_bon" in agents and args.loops:
+        row["critics"]["trained_bon"] = {
+            **row["critics"]["trained"], "loop": loop_switches(agents["trained_bon"], state, i, args.loops, args.seed)
+        }
     return row
 
 
@@ -310,7 +316,8 @@ def main() -> None:
     parser.add_argument("--annotations", default=DEFAULT_ANNOTATIONS, help="annotations .npz for the probe ('' skips it)")
     parser.add_argument("--states", type=int, default=60, help="sampled decision states")
     parser.add_argument("--rollouts", type=int, default=32, help="rollouts per (state, move); even")
-    parser.add_argument("--loops", type=int, default=8, help="PNLC decisions per state and critic (0: none)")
+    parser.add_argument("--loops", type=int, default=8,
+                        help="PNLC decisions per state and critic, and Best-of-n ones with the trained critic (0: none)")
     parser.add_argument("--min-gain", type=float, nargs="*", default=[0.0, 0.05, 0.1],
                         help="also run the trained critic's PNLC decisions with these refine.min_gain values")
     parser.add_argument("--keep", type=float, default=0.15, help="chance a prior decision is sampled")
@@ -328,6 +335,7 @@ def main() -> None:
     cfg = agent_config(params, "avalon")
     critics = load_critics(args, make_embedder(params))
     agents = {name: make_agent("pnlc", policy, critic, cfg) for name, critic in critics.items()}
+    agents["trained_bon"] = make_agent("best_of_n", policy, critics["trained"], cfg)
 
     start = time.perf_counter()
     states = sample_states(env, policy, args.states, args.seed, args.keep)
@@ -359,12 +367,13 @@ def main() -> None:
           "var.w/b: within-state / between-state variance of move scores; phr/move: variance across phrasings of a "
           "move / across moves; drafted, switch: share of PNLC decisions that wrote a second draft, that end on "
           "another move than the first draft; sw.value: mean MC value of a switch; loop: mean MC value of the "
-          "PNLC decision over its first draft")
+          "PNLC decision over its first draft; trained_bon: the same for Best-of-n with the trained critic (its "
+          "first candidate against the one it picks)")
     for kind, group in by_kind(rows).items():
         ref_k = reference_summary(group)
         parts = [f"{name} Spearman {r['spearman']:.3f}, top1 {r['top1']:.2f}, switch {r['switch_rate']:.2f} "
                  f"worth {r['switch_value']:+.3f}, loop {r['loop_gain']:+.3f}"
-                 for name in ("trained", "shuffled", "probe") if name in critics
+                 for name in ("trained", "trained_bon", "shuffled", "probe") if name in group[0]["critics"]
                  for r in [critic_summary(group, name, args.seed)]]
         print(f"{kind} ({len(group)} states): MC-best gain {ref_k['best_value'] - ref_k['prior_value']:+.3f}, "
               f"prior Spearman {ref_k['prior_spearman']:.3f}; " + "; ".join(parts))
@@ -380,7 +389,7 @@ def main() -> None:
         atomic_write_text(args.out, json.dumps({"reference": ref, "critics": results, "states": records}, indent=1))
     pairs = {f"{k}": v for k, v in ref.items()}
     for name, r in results.items():
-        if name.startswith("trained_mg"):
+        if name.startswith(("trained_mg", "trained_bon")):
             pairs.update({f"{name}_{key}": r[key] for key in ("drafted", "switch_rate", "switch_value", "loop_gain")})
             continue
         for key in ("spearman", "spearman_lo", "spearman_hi", "kendall", "spearman_raw", "spearman_good", "flat",
