@@ -1,6 +1,7 @@
 import copy
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -151,3 +152,18 @@ def test_a_given_value_is_still_checked_against_the_schema(raw):
 
     with pytest.raises(ConfigError, match="train.critic.expectile"):
         job_params({"train": {"critic": {"expectile": 1.7}}}, "job")
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).resolve().parents[2].glob("workflow/configs/*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_configfile_is_valid_over_params_yaml(raw, path):
+    """A shipped --configfile, merged over params.yaml as Snakemake merges it, passes the schema."""
+    from snakemake.utils import update_config
+
+    merged = copy.deepcopy(raw)
+    update_config(merged, yaml.safe_load(path.read_text()))
+    params_from_dict(merged, str(path))
+    bad = copy.deepcopy(raw)
+    update_config(bad, {"sizes": {"quick": {"eval_seeds": "zero"}}})
+    with pytest.raises(ConfigError, match="eval_seeds"):
+        params_from_dict(bad, str(path))
