@@ -1,6 +1,6 @@
 """WebShop speed and prior quality.
 
-    python benchmarks/bench_webshop.py [--data ../shared/data/webshop] [--seeds 3] [--products 200]
+    python benchmarks/bench_webshop.py [--data ../shared/data/webshop] [--seeds 10] [--products 200]
 
 Reports, for the generated catalogue and (when present) the real 1k-product catalogue, side by side: BM25 search
 latency p50 over 500 queries (the goals' instructions), episodes per second of the simulated prior
@@ -72,7 +72,8 @@ def _line(r: dict[str, float]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=10,
+                    help="plays of the 100 test goals per catalogue (seeded prior episodes)")
     ap.add_argument("--products", type=int, default=200, help="generated catalogue size (params.yaml default)")
     args = ap.parse_args()
     gen = bench("generated", args.seeds, args.products)
