@@ -180,17 +180,17 @@ def measure_state(i: int, state: tuple, policy: Any, critics: dict[str, Critic],
             "raw_by_move": [[scores["raw"][t] for t in texts[m]] for m in moves],
             "loop": loop_switches(agents[name], state, i, args.loops, args.seed) if args.loops else [],
         }
+    def trained_loop(name: str, agent: Any) -> None:
+        """Another loop with the trained critic's scores: only its decisions differ."""
+        row["critics"][name] = {**row["critics"]["trained"], "loop": loop_switches(agent, state, i, args.loops, args.seed)}
+
     knobs = policy.refine_knobs
     for gain in args.min_gain if args.loops else ():
         policy.refine_knobs = dataclasses.replace(knobs, min_gain=gain)
-        row["critics"][f"trained_mg{gain:g}"] = {
-            **row["critics"]["trained"], "loop": loop_switches(agents["trained"], state, i, args.loops, args.seed)
-        }
+        trained_loop(f"trained_mg{gain:g}", agents["trained"])
     policy.refine_knobs = knobs
-    if "trained_bon" in agents and args.loops:
-        row["critics"]["trained_bon"] = {
-            **row["critics"]["trained"], "loop": loop_switches(agents["trained_bon"], state, i, args.loops, args.seed)
-        }
+    if args.loops:
+        trained_loop("trained_bon", agents["trained_bon"])
     return row
 
 

@@ -25,13 +25,13 @@ Last line: `key=value` pairs, `<env>_<method>_<figure>`.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 from pnlc.agents.sim.base import value_score
 from pnlc.critic.render import parse_value
+from pnlc.data.jsonl import iter_jsonl
 from pnlc.evaluation.stats import bootstrap_ci
 
 METHODS = ("pnlc", "best_of_n", "scalar_critic", "pnlc_const", "pnlc_shuffled", "pnlc_inverted")
@@ -46,14 +46,8 @@ def read_score(round_: dict) -> float:
 
 def episode_decisions(path: Path) -> list[list[dict]]:
     """Per episode of one records file, the decisions that asked the critic."""
-    episodes = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise SystemExit(f"{path}:{number}: not a JSON record ({err}); rerun the evaluation that wrote it")
-        episodes.append([s["decision"] for s in record["steps"] if (s.get("decision") or {}).get("rounds")])
-    return episodes
+    return [[s["decision"] for s in record["steps"] if (s.get("decision") or {}).get("rounds")]
+            for record in iter_jsonl(path)]
 
 
 def anatomy(files: list[Path], seed: int = 0) -> dict[str, float]:

@@ -163,7 +163,13 @@ def test_every_shipped_configfile_is_valid_over_params_yaml(raw, path):
     merged = copy.deepcopy(raw)
     update_config(merged, yaml.safe_load(path.read_text()))
     params_from_dict(merged, str(path))
+
+
+def test_a_configfile_merge_with_a_wrong_type_is_refused(raw):
+    """The merge above keeps the schema's checks: a nested key of the wrong type is refused."""
+    from snakemake.utils import update_config
+
     bad = copy.deepcopy(raw)
     update_config(bad, {"sizes": {"quick": {"eval_seeds": "zero"}}})
     with pytest.raises(ConfigError, match="eval_seeds"):
-        params_from_dict(bad, str(path))
+        params_from_dict(bad, "bad.yaml")
