@@ -77,12 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, required=True)
     e.add_argument("--critic", type=Path, help="the critic checkpoint the method reads (evaluate.critics)")
     e.add_argument("--out", required=True, type=Path)
+    e.add_argument("--timing", type=Path, help="where each decision's measured seconds and critic ms go, JSONL "
+                   "(results/timing/eval/...); without it they stay in the episode records")
 
     s = sub.choices["summarize"]
     s.add_argument("--env", required=True)
     s.add_argument("--inputs", nargs="+", required=True, type=Path, help="evaluation JSONL files")
     s.add_argument("--out", required=True, type=Path, help="metrics JSON (results/metrics/...)")
     s.add_argument("--timing", required=True, type=Path, help="wall-clock fields, JSON (results/timing/...)")
+    s.add_argument("--decision-timing", nargs="*", default=[], type=Path,
+                   help="the evaluations' `evaluate --timing` files, in the order of --inputs")
 
     r = sub.choices["report"]
     r.add_argument("--metrics", nargs="+", required=True, type=Path)

@@ -65,14 +65,19 @@ def critic_flags(wildcards, input):
     return f"--critic {input.critic}" if "critic" in input.keys() else ""
 
 
-def eval_files(wildcards):
+def eval_files(wildcards, root="results/eval", suffix="jsonl"):
     return expand(
-        "results/eval/{env}/{backend}/{method}/seed{seed}.jsonl",
+        root + "/{env}/{backend}/{method}/seed{seed}." + suffix,
         env=wildcards.env,
         backend=wildcards.backend,
         method=METHODS,
         seed=SEEDS_EVAL,
     )
+
+
+def eval_timing_files(wildcards):
+    """Each evaluation's measured seconds and critic ms per decision, in the order of eval_files."""
+    return eval_files(wildcards, root="results/timing/eval")
 
 
 def all_trajectories():

@@ -2,7 +2,8 @@ rule evaluate_method:
     input:
         unpack(critic_inputs),
     output:
-        "results/eval/{env}/{backend}/{method}/seed{seed}.jsonl",
+        episodes="results/eval/{env}/{backend}/{method}/seed{seed}.jsonl",
+        timing="results/timing/eval/{env}/{backend}/{method}/seed{seed}.jsonl",
     log:
         "results/logs/evaluate_method/{env}/{backend}/{method}/seed{seed}.log",
     benchmark:
@@ -17,12 +18,13 @@ rule evaluate_method:
         llm_calls=calls_llm("evaluate_method"),
     shell:
         "pnlc --config-json {params.config:q} evaluate --env {wildcards.env} --method {wildcards.method} "
-        "--seed {wildcards.seed} {params.critics} --out {output} 2> {log}"
+        "--seed {wildcards.seed} {params.critics} --out {output.episodes} --timing {output.timing} 2> {log}"
 
 
 rule summarize_evaluation:
     input:
-        eval_files,
+        episodes=eval_files,
+        timing=eval_timing_files,
     output:
         metrics="results/metrics/eval/{env}_{backend}.json",
         timing="results/timing/eval/{env}_{backend}.json",
@@ -37,5 +39,5 @@ rule summarize_evaluation:
         mem_mb=mem_mb("summarize_evaluation"),
         runtime=runtime("summarize_evaluation"),
     shell:
-        "pnlc --config-json {params.config:q} summarize --env {wildcards.env} --inputs {input} "
-        "--out {output.metrics} --timing {output.timing} 2> {log}"
+        "pnlc --config-json {params.config:q} summarize --env {wildcards.env} --inputs {input.episodes} "
+        "--decision-timing {input.timing} --out {output.metrics} --timing {output.timing} 2> {log}"

@@ -128,12 +128,15 @@ def count_complete(path: str | os.PathLike[str]) -> int:
     return n
 
 
-def truncate_incomplete(path: str | os.PathLike[str]) -> int:
-    """Cut a shard back to its complete lines (after a crash); return how many remain."""
+def truncate_incomplete(path: str | os.PathLike[str], limit: int | None = None) -> int:
+    """Cut a shard back to its complete lines (after a crash), and to at most `limit` of them when
+    given (a file written in step with another); return how many remain."""
     p = Path(path)
     if not p.exists():
         return 0
     keep = count_complete(p)
+    if limit is not None:
+        keep = min(keep, limit)
     with open(p, "rb") as fh:
         lines = fh.readlines()[:keep]
     data = b"".join(lines)

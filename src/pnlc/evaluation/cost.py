@@ -4,6 +4,8 @@ Each evaluated `Step.decision` records what its decision cost (see the decision-
 policy_calls, input_tokens, output_tokens, seconds, critic_ms. Costs are averaged over decisions
 (all steps of all episodes of a method), not over episodes, so a long episode weighs more.
 Simulated policies have no tokenizer; their tokens are whitespace-separated words.
+The measured fields (seconds, critic_ms) of a workflow's evaluation live in a sidecar file under
+results/timing/eval/, joined back to the records before these averages (pnlc.pipeline.evaluate).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def _number(ep: Episode, step_index: int, decision: Any, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
         raise DecisionTraceError(
             f"episode {episode_id(ep)} step {step_index}: decision[{key!r}] is {value!r}, expected a "
-            f"finite number; every evaluated decision must record {', '.join(COST_FIELDS)}"
+            f"finite number; every evaluated decision must record {', '.join(COST_FIELDS)} (an evaluation "
+            "run with `--timing` keeps seconds and critic_ms in that file: pass it to `summarize --decision-timing`)"
         )
     return float(value)
 

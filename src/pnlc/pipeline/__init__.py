@@ -46,11 +46,11 @@ def run_phase(args: argparse.Namespace) -> int:
     elif args.phase == "evaluate":
         from pnlc.pipeline.evaluate import evaluate
 
-        evaluate(params, args.env, args.method, args.seed, args.critic, args.out)
+        evaluate(params, args.env, args.method, args.seed, args.critic, args.out, args.timing)
     elif args.phase == "summarize":
         from pnlc.pipeline.evaluate import summarize
 
-        summarize(params, args.env, args.inputs, args.out, args.timing)
+        summarize(params, args.env, args.inputs, args.out, args.timing, args.decision_timing)
     elif args.phase == "report":
         from pnlc.pipeline.report import report
 
