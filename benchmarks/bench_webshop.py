@@ -5,7 +5,8 @@
 Reports, for the generated catalogue and (when present) the real 1k-product catalogue, side by side: BM25 search
 latency p50 over 500 queries (the goals' instructions), episodes per second of the simulated prior
 shopper (knobs from params.yaml), and its score (mean reward x 100) and success rate on the 100
-test goals. The last line holds both prior scores and their gap, then the real-catalogue figures
+test goals; also the share of all goals' requested attributes written literally on the target
+product's page (title, features, description), which a shopper reading the page can see. The last line holds both prior scores and their gap, then the real-catalogue figures
 (only the generated ones when the real data is absent).
 """
 
@@ -55,7 +56,13 @@ def bench(catalogue: str, seeds: int, n_generated: int) -> dict[str, float]:
         for i, tid in enumerate(env.tasks("test")):
             rewards.append(_play_episode(env, prior, tid, seed=1000 * s + i))
     eps = len(rewards) / (time.perf_counter() - t)
+    literal = []
+    for g in cat.goals:
+        target = cat.by_asin[g.asin]
+        page = " ".join([target.title, *target.bullets, target.description]).lower()
+        literal += [a.lower() in page for a in g.attributes]
     return {
+        "literal_share": float(np.mean(literal)),
         "build_s": build_s,
         "search_ms_p50": 1000 * float(np.median(times)),
         "episodes_per_s": eps,
@@ -66,7 +73,8 @@ def bench(catalogue: str, seeds: int, n_generated: int) -> dict[str, float]:
 
 def _line(r: dict[str, float]) -> str:
     return (f"search_ms_p50={r['search_ms_p50']:.3f} episodes_per_s={r['episodes_per_s']:.1f} "
-            f"prior_score={r['prior_score']:.1f} prior_success={r['prior_success']:.3f}")
+            f"prior_score={r['prior_score']:.1f} prior_success={r['prior_success']:.3f} "
+            f"literal_attribute_share={r['literal_share']:.3f}")
 
 
 def main() -> None:

@@ -247,6 +247,33 @@ def test_generated_families_hold_near_duplicates():
         assert target.price <= g.price_upper
 
 
+def test_generated_pages_hyphenate_some_attributes_as_real_listings_do():
+    from pnlc.envs.webshop.generated import HYPHENATED
+    from pnlc.envs.webshop.reward import attribute_hits
+
+    data = generate(200, seed=0, max_goals_per_product=3)
+    by_asin = {p.asin: p for p in data.products}
+    written, hidden = 0, []
+    for p in data.products:
+        page = " ".join([p.title, *p.bullets, p.description]).lower()
+        for a in p.attributes:
+            if " " in a:
+                written += 1
+                if a not in page:
+                    assert a.replace(" ", "-") in page  # the hyphenated form, not a missing attribute
+                    hidden.append((p, a))
+    assert abs(len(hidden) / written - HYPHENATED) < 0.05
+    # the reward reads the attribute list, so a hyphenated attribute still counts for the goal
+    for g in data.raw_goals:
+        target = by_asin[g.asin]
+        assert attribute_hits(g.attributes, target.attributes, target.title, target.bullets,
+                              target.description) == len(g.attributes)
+    # every product is written the same way however often the catalogue is built
+    again = generate(200, seed=1, max_goals_per_product=3)
+    assert [(p.title, p.bullets, p.description) for p in again.products] == \
+           [(p.title, p.bullets, p.description) for p in data.products]
+
+
 def test_config_errors_name_the_key():
     with pytest.raises(EnvError, match=r"WebShopConfig.max_steps"):
         dataclasses.replace(CFG, max_steps=0)
