@@ -275,6 +275,12 @@ def test_clone_is_independent() -> None:
     env.step("say[I trust Player 2.]")
     assert twin.observe(twin.agent).text == obs.text
     assert twin.step("say[I trust Player 2.]").observation.text == env.observe(env.agent).text
+    # the history's records are immutable, so a clone shares them; the lists that hold them are its own
+    again = env.clone()
+    assert again.game.statements == env.game.statements and again.game.statements is not env.game.statements
+    assert all(a is b for a, b in zip(again.game.statements, env.game.statements))
+    again.step("say[I trust Player 3.]")
+    assert len(again.game.statements) > len(env.game.statements)
 
 
 class Garbage:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pnlc.envs.avalon.rules import N_PLAYERS, ROLES
+from pnlc.envs.avalon.rules import N_PLAYERS, ROLES, Immutable
 from pnlc.envs.base import EnvError
 
 COUNTERPARTS = ("bots", "llm")
 
 
 @dataclass(frozen=True)
-class AvalonConfig:
+class AvalonConfig(Immutable):
     """Avalon task settings.
 
     setup_file: AvalonBench set-up JSON (task i uses set-up i mod count; test tasks continue after

@@ -16,6 +16,7 @@ from pnlc.envs.avalon.rules import (
     N_PLAYERS,
     QUESTS_TO_WIN,
     TEAM_SIZES,
+    Immutable,
     Setup,
     is_good,
 )
@@ -25,7 +26,7 @@ SAY, PROPOSE, VOTE, QUEST, ASSASSINATE, DONE = "say", "propose", "vote", "quest"
 
 
 @dataclass(frozen=True)
-class Statement:
+class Statement(Immutable):
     quest: int  # 1-based
     attempt: int  # 1-based proposal number within the quest
     speaker: int
@@ -34,7 +35,7 @@ class Statement:
 
 
 @dataclass(frozen=True)
-class Proposal:
+class Proposal(Immutable):
     quest: int
     attempt: int
     leader: int
@@ -44,7 +45,7 @@ class Proposal:
 
 
 @dataclass(frozen=True)
-class QuestResult:
+class QuestResult(Immutable):
     quest: int
     team: tuple[int, ...]
     fails: int

@@ -83,8 +83,21 @@ def players_text(seats) -> str:
     return f"Players {', '.join(nums[:-1])} and {nums[-1]}"
 
 
+class Immutable:
+    """A record whose fields are immutable all the way down: copying it, deeply or not, gives the record
+    itself (a game's history is copied at every search node, so its records are shared, not rebuilt)."""
+
+    __slots__ = ()
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 @dataclass(frozen=True)
-class Setup:
+class Setup(Immutable):
     """One game set-up: the role of every seat and the first quest leader (seat index)."""
 
     roles: tuple[str, ...]

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pnlc.envs.avalon.rules import N_PLAYERS, player_name, players_text
+from pnlc.envs.avalon.rules import N_PLAYERS, Immutable, player_name, players_text
 
 ACCUSE, DEFEND, ENDORSE, REVEAL_MERLIN = "accuse", "defend", "endorse", "reveal_merlin"
 STRONG, MILD = 1.0, 0.5
 
 
 @dataclass(frozen=True)
-class Claim:
+class Claim(Immutable):
     kind: str
     targets: tuple[int, ...]  # seats (0-based)
     strength: float = STRONG
