@@ -279,8 +279,11 @@ def test_clone_is_independent() -> None:
     again = env.clone()
     assert again.game.statements == env.game.statements and again.game.statements is not env.game.statements
     assert all(a is b for a, b in zip(again.game.statements, env.game.statements))
-    again.step("say[I trust Player 3.]")
-    assert len(again.game.statements) > len(env.game.statements)
+    before = (list(env.game.statements), list(env.game.proposals), dict(env.game._votes))
+    again.game.statements.append(again.game.statements[0])
+    again.game.proposals.append(None)
+    again.game._votes[0] = True
+    assert (env.game.statements, env.game.proposals, env.game._votes) == before
 
 
 class Garbage:
