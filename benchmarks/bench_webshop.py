@@ -6,8 +6,9 @@ Reports, for the generated catalogue and (when present) the real 1k-product cata
 latency p50 over 500 queries (the goals' instructions), episodes per second of the simulated prior
 shopper (knobs from params.yaml), and its score (mean reward x 100) and success rate on the 100
 test goals; also the share of all goals' requested attributes written literally on the target
-product's page (title, features, description), which a shopper reading the page can see. The last line holds both prior scores and their gap, then the real-catalogue figures
-(only the generated ones when the real data is absent).
+product's page (title, features, description), which a shopper reading the page can see. The last
+line holds both prior scores and their gap, then the real-catalogue figures (only the generated
+ones when the real data is absent).
 """
 
 from __future__ import annotations
