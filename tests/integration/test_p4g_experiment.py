@@ -34,15 +34,17 @@ def test_p4g_critic_is_scored_against_references_on_held_out_dialogues(repo, sha
     # measured seconds differ between runs: they go to the timing file, never into the metrics
     assert '"seconds"' not in out.read_text() and '"transitions_per_s"' not in out.read_text()
     timing = json.loads((tmp_path / "timing.json").read_text())
-    assert timing["seconds"]["total"] >= timing["seconds"]["critic"] > 0
+    assert timing["seconds"]["total"] >= timing["seconds"]["critic"] > 0 and timing["seconds"]["probe"] > 0
     assert timing["critic_training"]["train_seconds"] > 0
     assert report["dialogues"]["train"] + report["dialogues"]["test"] == 1017
     assert abs(report["dialogues"]["test"] - 0.2 * 1017) <= 1
     assert report["bootstrap"]["resampled"] == "held-out dialogues"
     names = list(report["auc"])
     assert names[0] == report["critic"] and names[0].startswith("critic")
-    # two references on the summary, two on the dialogue so far, two on the critic's own dialogue text
-    assert len(names) == (5 if state_text == "summary" else 7)
+    # the probe on the critic's embeddings; two references on the summary, two on the dialogue so far,
+    # two on the critic's own dialogue text
+    assert names[1].startswith("linear probe (the critic's embeddings of ")
+    assert len(names) == (6 if state_text == "summary" else 8)
     for name, aucs in report["auc"].items():
         for key in ("all", "early", "middle", "late"):
             stat = aucs[key]

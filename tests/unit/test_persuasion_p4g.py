@@ -12,7 +12,7 @@ import pytest
 from pnlc.data.jsonl import read_jsonl, write_jsonl
 from pnlc.data.records import episode_from_dict
 from pnlc.envs.base import EnvError
-from pnlc.pipeline.p4g import NO_DIALOGUE, critic_state_texts, dialogue_window, state_text
+from pnlc.pipeline.p4g import NO_DIALOGUE, critic_state_texts, dialogue_window, embedding_probe, state_text
 from pnlc.value.references import ReferenceConfig, tfidf_logreg
 from pnlc.envs.persuasion import (
     AGREES,
@@ -201,6 +201,19 @@ def test_bow_baseline_learns_a_word_signal():
     assert const.tolist() == [1.0, 1.0, 1.0]
     with pytest.raises(ValueError, match="label"):
         tfidf_logreg(BOW, texts[:3], [True], texts[3:6])
+
+
+def test_embedding_probe_reads_a_linear_signal_and_nothing_from_noise():
+    from pnlc.value.diagnostics import auc
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 16))
+    signal = (x[:, 3] - x[:, 7] + 0.5 * rng.normal(size=600)) > 0
+    noise = rng.random(600) < 0.5
+    informed = embedding_probe(x[:400], signal[:400].astype(int), x[400:])
+    assert informed.shape == (200,) and ((informed >= 0) & (informed <= 1)).all()
+    assert auc(informed, signal[400:]) > 0.9
+    assert abs(auc(embedding_probe(x[:400], noise[:400].astype(int), x[400:]), noise[400:]) - 0.5) < 0.12
 
 
 def test_dialogue_state_text_is_the_last_lines_and_the_final_state_says_the_decision(tmp_path):

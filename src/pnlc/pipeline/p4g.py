@@ -8,7 +8,8 @@ Q(state, thought, "The donor agrees to donate.") against whether the donor gave 
 
 Text references (value/references.py, `train.references`) are fitted to the training dialogues'
 states and scored on the same held-out states: on the summary and thought, on the whole dialogue
-so far, and (state_text dialogue) on exactly the critic's text. Every AUC, overall and by third of
+so far, and (state_text dialogue) on exactly the critic's text; a logistic probe on the critic's own
+embeddings tells how much of that text the embeddings keep. Every AUC, overall and by third of
 the dialogue, comes with a percentile-bootstrap interval that resamples held-out dialogues (not
 states: the states of one dialogue share its label); every model sees the same resamples.
 """
@@ -77,6 +78,16 @@ def state_text(state: Any, mode: str, window: int) -> str:
     return state.summary if mode == "summary" else dialogue_window(state.prefix.split("\n"), window)
 
 
+def embedding_probe(train_x: np.ndarray, train_labels: np.ndarray, test_x: np.ndarray) -> np.ndarray:
+    """P(label) of the held-out rows from a logistic regression on the critic's own input (state and
+    thought embeddings) fitted to the training rows' labels: what a linear read of the embeddings
+    gets, so a critic near it is held back by what the embeddings keep, not by its training."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(train_x, train_labels)
+    return model.predict_proba(test_x)[:, 1]
+
+
 def auc_intervals(scores: np.ndarray, labels: np.ndarray, thirds: np.ndarray, dialogues: np.ndarray,
                   counts: np.ndarray, confidence: float) -> dict[str, Any]:
     """AUC with its dialogue-bootstrap interval over all states and each third of the dialogues."""
@@ -137,7 +148,8 @@ def p4g_table(report: dict[str, Any]) -> Any:
         f"[lo, hi]: {boot['confidence']:.0%} percentile bootstrap over held-out dialogues ({boot['samples']} "
         "resamples, the same for every row).",
         f"The critic reads the state as {report['state_text_description']}, and the thought. References: TF-IDF "
-        "n-gram logistic regression and gradient-boosted trees on its SVD, fitted to the training dialogues' states.",
+        "n-gram logistic regression and gradient-boosted trees on its SVD, fitted to the training dialogues' states; "
+        "the linear probe is a logistic regression on the critic's input embeddings, fitted to the same states.",
     )
     return Table(
         name=TABLE_NAME,
@@ -217,6 +229,13 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
     critic_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    train_x = np.concatenate([embedder.embed([state_text(s, mode, window) for s in train_states]),
+                              embedder.embed([s.thought for s in train_states])], axis=1)
+    scores[f"linear probe (the critic's embeddings of {short} + thought)"] = embedding_probe(
+        train_x, np.array([s.label for s in train_states], dtype=int), np.concatenate([s_emb, a_emb], axis=1))
+    probe_seconds = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     if refs.enabled:
         train_labels = np.array([s.label for s in train_states], dtype=int)
         views = {
@@ -259,7 +278,8 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
     plot_aucs(results, Path(figure))
     write_table(p4g_table(report), table_dir)
     train_timing = train_metrics.get(TIMING_KEY)
-    seconds = {"critic": critic_seconds, "references": reference_seconds, "bootstrap": bootstrap_seconds,
+    seconds = {"critic": critic_seconds, "probe": probe_seconds, "references": reference_seconds,
+               "bootstrap": bootstrap_seconds,
                "total": time.perf_counter() - t_start}
     atomic_write_text(out, json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")
     if timing_out is not None:
