@@ -349,3 +349,25 @@ def test_dose_response_orders_critics_by_auc_and_reads_each_step(tmp_path) -> No
     assert any("falls below the previous critic's interval at PNLC" in note for note in table.notes)
     plot_dose_response(points, True, tmp_path / "dose.png")
     assert (tmp_path / "dose.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_critics_are_ranked_by_their_mean_goal_auc_not_the_pooled_one() -> None:
+    """A critic blind to the state scores a high pooled AUC when its goals' base rates differ; the
+    controls and the dose-response read the AUC averaged over the goals instead."""
+    from pathlib import Path
+
+    from pnlc.pipeline.report import goal_mean_aucs
+
+    def doc(pooled, mean):
+        return {"outcome_goals": {"pooled": {"auc": pooled}, "auc_mean": mean}}
+
+    root = Path("results/critic")
+    docs = {
+        root / "webshop/sim/default/seed0/metrics.json": doc(0.884, 0.518),
+        root / "webshop/sim/shuffled/seed0/metrics.json": doc(0.880, 0.515),
+        root / "webshop/sim/default/seed1/metrics.json": doc(0.9, 0.7),
+        root / "avalon/sim/data10/seed0/metrics.json": {"outcome_goals": {}},
+    }
+    assert goal_mean_aucs(docs, 0) == {("webshop", "default"): 0.518, ("webshop", "shuffled"): 0.515,
+                                       ("avalon", "data10"): None}
+    assert goal_mean_aucs(docs, 1) == {("webshop", "default"): 0.7}

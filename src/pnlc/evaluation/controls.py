@@ -56,7 +56,8 @@ def controls_table(
     critic_auc: Mapping[tuple[str, str], float | None],
 ) -> Table:
     """Rows = (env, control, metric): PNLC, the control, and PNLC − control with its paired interval,
-    and the held-out pooled AUC of the control's trained critic (critic_auc: (env, method) -> AUC;
+    and the held-out AUC of the control's trained critic, averaged over its outcome goals (critic_auc:
+    (env, method) -> AUC;
     absent for transformed critics, whose answers are not the trained critic's).
 
     The notes say, per environment and primary metric, which controls PNLC beats: read from the run.
@@ -97,8 +98,8 @@ def controls_table(
         "training episodes, whatever the state), shuffled (trained by the same code on outcomes permuted among "
         "the training episodes), inverted (1 - p), and critics trained on a share of the episodes.",
         "PNLC − control: mean over (task, seed) pairs with a percentile bootstrap interval; 'PNLC better' = "
-        "the whole interval above zero. Control critic AUC: held-out pooled outcome AUC of the trained critic the "
-        "control reads (– for base-rate and inverted answers).",
+        "the whole interval above zero. Control critic AUC: held-out AUC of the trained critic the control reads, "
+        "averaged over the outcome goals (– for base-rate and inverted answers).",
         *findings,
     ]
     if simulated:
@@ -143,7 +144,7 @@ def plot_controls(metrics_list: Sequence[Mapping[str, Any]], controls: Sequence[
 @dataclass(frozen=True)
 class DosePoint:
     """One critic of the dose-response: the PNLC-loop method reading it, how much data it saw,
-    its held-out pooled outcome AUC, and the method's primary metric {"mean", "lo", "hi"}."""
+    its held-out AUC averaged over the outcome goals, and the method's primary metric {"mean", "lo", "hi"}."""
 
     env: str
     method: str
@@ -156,12 +157,12 @@ class DosePoint:
 def dose_points(
     metrics_list: Sequence[Mapping[str, Any]],
     methods: Mapping[str, tuple[str, float]],
-    pooled_auc: Mapping[tuple[str, str], float | None],
+    goal_auc: Mapping[tuple[str, str], float | None],
 ) -> list[DosePoint]:
     """The dose-response points of every environment, by increasing training fraction.
 
     methods:    PNLC-loop method -> (critic variant, share of training episodes)
-    pooled_auc: (env, variant) -> held-out pooled outcome AUC of the critic the method read
+    goal_auc:   (env, variant) -> held-out AUC of the critic the method read, averaged over the outcome goals
     """
     by_env = index_by_env(metrics_list)
     points = []
@@ -171,7 +172,7 @@ def dose_points(
             summary = by_env[env]["methods"].get(method)
             if summary is None:
                 continue
-            points.append(DosePoint(env, method, variant, fraction, pooled_auc.get((env, variant)),
+            points.append(DosePoint(env, method, variant, fraction, goal_auc.get((env, variant)),
                                     summary["task_metrics"][spec.key]))
     return points
 
@@ -213,20 +214,21 @@ def dose_response_table(points: Sequence[DosePoint], simulated: bool, name: str)
             findings.append(f"{env}: PNLC's metric does not fall below the previous interval as the critic's AUC rises.")
     notes = [
         "Critics trained by the same code on a seeded share of the training episodes (same held-out episodes); "
-        "AUC = pooled held-out AUC over the outcome goals of the critic seed the method read.",
+        "AUC = held-out AUC of the critic seed the method read, computed per outcome goal and averaged (a pooled AUC "
+        "would also credit telling the goals' base rates apart, which a critic blind to the state does too).",
         "Step = the metric's mean against the interval of the critic with the next lower AUC: above, within or below.",
         *findings,
     ]
     if simulated:
         notes.insert(0, SIMULATED_NOTE)
     title = "Critic quality against PNLC's metric (dose-response)" + (" (SIMULATED)" if simulated else "")
-    columns = ("Env", "Method", "Critic variant", "Training episodes", "Critic AUC (held-out, pooled)", "Metric",
+    columns = ("Env", "Method", "Critic variant", "Training episodes", "Critic AUC (held-out, mean over goals)", "Metric",
                "PNLC metric [CI]", "Step")
     return Table(name, title, columns, tuple(rows), tuple(notes), align="lllrrlrl")
 
 
 def plot_dose_response(points: Sequence[DosePoint], simulated: bool, path: str | os.PathLike[str]) -> None:
-    """x: held-out pooled AUC of each critic; y: PNLC's primary metric with its interval; one panel
+    """x: held-out AUC of each critic averaged over its outcome goals; y: PNLC's primary metric with its interval; one panel
     per environment, each point labelled with its share of training episodes."""
     envs = list(dict.fromkeys(p.env for p in points)) or ["(none)"]
     fig = _new_figure(max(4.4 * len(envs), 5.5), 4.0)
@@ -244,7 +246,7 @@ def plot_dose_response(points: Sequence[DosePoint], simulated: bool, path: str |
         for p in shown:
             ax.annotate(f"{100 * p.train_fraction:g} %", (p.auc, p.metric["mean"]), textcoords="offset points",
                         xytext=(5, 4), fontsize=7)
-        ax.set_xlabel("critic AUC (held-out, pooled outcome goals)", fontsize=8)
+        ax.set_xlabel("critic AUC (held-out, mean over outcome goals)", fontsize=8)
         ax.set_ylabel(f"PNLC {spec.label}", fontsize=8)
         ax.set_title(env, fontsize=9)
         ax.grid(alpha=0.3)

@@ -84,14 +84,16 @@ def pnlc_loop_methods(params: Params) -> dict[str, Any]:
     return {m: spec for m, spec in specs.items() if spec is not None and spec.loop == "pnlc"}
 
 
-def pooled_aucs(critic_docs: Mapping[Path, dict], seed: int) -> dict[tuple[str, str], float | None]:
-    """(env, variant) -> held-out pooled outcome AUC of critic seed `seed` (metrics.json paths
-    results/critic/{env}/{backend}/{variant}/seed{s}/metrics.json)."""
+def goal_mean_aucs(critic_docs: Mapping[Path, dict], seed: int) -> dict[tuple[str, str], float | None]:
+    """(env, variant) -> held-out AUC of critic seed `seed` averaged over its outcome goals (metrics.json
+    paths results/critic/{env}/{backend}/{variant}/seed{s}/metrics.json). Not the pooled AUC: pooling
+    the goals also rewards telling their base rates apart, which a critic that knows nothing about
+    states does as well."""
     out = {}
     for path, data in critic_docs.items():
         env, _backend, variant, seed_dir = Path(path).parts[-5:-1]
         if seed_dir == f"seed{seed}":
-            out[(env, variant)] = ((data.get("outcome_goals") or {}).get("pooled") or {}).get("auc")
+            out[(env, variant)] = (data.get("outcome_goals") or {}).get("auc_mean")
     return out
 
 
@@ -105,7 +107,7 @@ def write_critic_matters(params: Params, metrics_list: Sequence[dict], critic_do
     loops = pnlc_loop_methods(params)
     seed = params.raw["evaluate"]["critic_seed"]
     others = [m for m in loops if m != controls.PNLC]
-    aucs = pooled_aucs(critic_docs, seed)
+    aucs = goal_mean_aucs(critic_docs, seed)
     envs = {env for env, _variant in aucs}
     control_aucs = {(env, m): aucs.get((env, loops[m].variant)) for env in envs for m in others
                     if loops[m].transform == "none"}
