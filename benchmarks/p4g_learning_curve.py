@@ -18,7 +18,6 @@ would buy if the trend held. Last line: key=value pairs of those slopes and the 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -38,10 +37,10 @@ def main() -> None:
     ap.add_argument("--critic", action="store_true", help="also train and score the critic on every subset")
     args = ap.parse_args()
 
-    from pnlc.envs.persuasion.p4g import AGREES, load_p4g, p4g_goal_outcomes, p4g_states, split_by_dialogue
+    from pnlc.envs.persuasion.p4g import AGREES, p4g_states
     from pnlc.pipeline.annotate import build_transitions
     from pnlc.pipeline.factory import METRIC_SCALE, make_embedder
-    from pnlc.pipeline.p4g import critic_state_texts, embedding_probe, state_text
+    from pnlc.pipeline.p4g import critic_state_texts, embedding_probe, split_dialogues, state_text
     from pnlc.pipeline.train import reference_config, train_config
     from pnlc.value.checkpoint import load_critic
     from pnlc.value.diagnostics import auc
@@ -55,10 +54,7 @@ def main() -> None:
     cfg = params.section("p4g")
     refs = reference_config(params)
     mode, window = cfg.state_text, cfg.dialogue_window
-    episodes = [dataclasses.replace(ep, info={**dict(ep.info), "goal_outcomes": dict(p4g_goal_outcomes(ep))})
-                for ep in load_p4g(Path(cfg.data_dir)) if ep.steps]
-    train_idx, test_idx = split_by_dialogue(len(episodes), cfg.train_fraction, cfg.split_seed)
-    train_eps, test_eps = [episodes[i] for i in train_idx], [episodes[i] for i in test_idx]
+    train_eps, test_eps = split_dialogues(Path(cfg.data_dir), cfg.train_fraction, cfg.split_seed)
     train_states, states = p4g_states(train_eps), p4g_states(test_eps)
     labels = np.array([s.label for s in states], dtype=int)
     late = np.array([s.third == "late" for s in states])
@@ -66,21 +62,23 @@ def main() -> None:
     t0 = time.perf_counter()
     state_emb = embedder.embed([state_text(s, mode, window) for s in train_states + states])
     thought_emb = embedder.embed([s.thought for s in train_states + states])
+    n_train = len(train_states)
     x_all = np.concatenate([state_emb, thought_emb], axis=1)
-    x_train, x_test = x_all[:len(train_states)], x_all[len(train_states):]
+    x_train, x_test = x_all[:n_train], x_all[n_train:]
     goal = np.repeat(embedder.embed([AGREES]), len(states), axis=0)
     print(f"{len(train_eps)} training / {len(test_eps)} held-out dialogues, {len(states)} held-out turns; "
           f"embedded in {time.perf_counter() - t0:.0f}s")
 
     own = [critic_text(state_text(s, mode, window), s.thought) for s in train_states + states]
     prefix = [s.prefix for s in train_states + states]
+    tcfg = train_config(params, params.raw["evaluate"]["critics"]["pnlc"]["variant"], cfg.split_seed)
 
     def fit_models(keep: np.ndarray) -> dict[str, np.ndarray]:
         rows = np.flatnonzero(keep)
         y = np.array([train_states[i].label for i in rows], dtype=int)
         out = {
-            "tfidf_own": tfidf_logreg(refs, [own[i] for i in rows], y, own[len(train_states):])[:, 0],
-            "tfidf_prefix": tfidf_logreg(refs, [prefix[i] for i in rows], y, prefix[len(train_states):])[:, 0],
+            "tfidf_own": tfidf_logreg(refs, [own[i] for i in rows], y, own[n_train:])[:, 0],
+            "tfidf_prefix": tfidf_logreg(refs, [prefix[i] for i in rows], y, prefix[n_train:])[:, 0],
             "probe": embedding_probe(x_train[rows], y, x_test),
         }
         if args.critic:
@@ -88,11 +86,10 @@ def main() -> None:
             eps = [train_eps[i] for i in kept]
             data, _ = build_transitions(eps, critic_state_texts(eps, p4g_states(eps), mode, window), embedder,
                                         METRIC_SCALE["persuasion"])
-            tcfg = train_config(params, params.raw["evaluate"]["critics"]["pnlc"]["variant"], cfg.split_seed)
             with tempfile.TemporaryDirectory(prefix="p4g-curve-") as d:
                 fit(data, tcfg, Path(d))
                 model = load_critic(Path(d) / "critic.ckpt", embedder.model_id)
-            out["critic"] = np.asarray(model.q(x_test[:, :state_emb.shape[1]], x_test[:, state_emb.shape[1]:], goal))
+            out["critic"] = np.asarray(model.q(state_emb[n_train:], thought_emb[n_train:], goal))
         return out
 
     episode_of = np.array([s.episode_index for s in train_states])

@@ -78,6 +78,19 @@ def state_text(state: Any, mode: str, window: int) -> str:
     return state.summary if mode == "summary" else dialogue_window(state.prefix.split("\n"), window)
 
 
+def split_dialogues(data_dir: Path, train_fraction: float, seed: int) -> tuple[list[Any], list[Any]]:
+    """The P4G dialogues that have persuader turns, each with its goal outcomes in `info`, split by
+    dialogue into (training, held-out) episodes."""
+    from pnlc.envs.persuasion.p4g import load_p4g, p4g_goal_outcomes, split_by_dialogue
+
+    episodes = [
+        dataclasses.replace(ep, info={**dict(ep.info), "goal_outcomes": dict(p4g_goal_outcomes(ep))})
+        for ep in load_p4g(data_dir) if ep.steps
+    ]
+    train_idx, test_idx = split_by_dialogue(len(episodes), train_fraction, seed)
+    return [episodes[i] for i in train_idx], [episodes[i] for i in test_idx]
+
+
 def embedding_probe(train_x: np.ndarray, train_labels: np.ndarray, test_x: np.ndarray) -> np.ndarray:
     """P(label) of the held-out rows from a logistic regression on the critic's own input (state and
     thought embeddings) fitted to the training rows' labels: what a linear read of the embeddings
@@ -170,7 +183,7 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
 
     import torch
 
-    from pnlc.envs.persuasion.p4g import AGREES, load_p4g, p4g_goal_outcomes, p4g_states, split_by_dialogue
+    from pnlc.envs.persuasion.p4g import AGREES, p4g_states
     from pnlc.evaluation.stats import group_resample_counts
     from pnlc.evaluation.tables import write_table
     from pnlc.pipeline.annotate import build_transitions
@@ -196,14 +209,7 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
     boot = build(BootstrapConfig, cfg.bootstrap, "p4g.bootstrap", params.source)
     refs = reference_config(params)
     torch.set_num_threads(max(1, threads))
-    episodes = [
-        dataclasses.replace(ep, info={**dict(ep.info), "goal_outcomes": dict(p4g_goal_outcomes(ep))})
-        for ep in load_p4g(data_dir)
-    ]
-    episodes = [ep for ep in episodes if ep.steps]
-    train_idx, test_idx = split_by_dialogue(len(episodes), cfg.train_fraction, cfg.split_seed)
-    train_eps = [episodes[i] for i in train_idx]
-    test_eps = [episodes[i] for i in test_idx]
+    train_eps, test_eps = split_dialogues(data_dir, cfg.train_fraction, cfg.split_seed)
     train_states, states = p4g_states(train_eps), p4g_states(test_eps)
     log.info("P4G: %d training and %d held-out dialogues (state text: %s)", len(train_eps), len(test_eps),
              cfg.state_text)
