@@ -8,6 +8,7 @@ from pnlc.embed.cache import CachedEmbedder, EmbeddingCache, text_key
 from pnlc.embed.config import EmbedConfig
 from pnlc.embed.factory import make_embedder
 from pnlc.embed.hashing import HashingEmbedder
+from pnlc.embed.lexical import LexicalEmbedder
 from pnlc.embed.transformer import (
     BUNDLED_MODEL,
     EmbedConfigError,
@@ -24,6 +25,7 @@ __all__ = [
     "Embedder",
     "EmbeddingCache",
     "HashingEmbedder",
+    "LexicalEmbedder",
     "TransformerEmbedder",
     "bundled_model_path",
     "make_embedder",

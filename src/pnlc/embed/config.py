@@ -19,6 +19,9 @@ class EmbedConfig:
     with bfloat16 instructions, vectors within about 1e-3 of float32).
     cache_dir: folder of the on-disk embedding cache; None = deduplicate within a call only.
     device: "auto" (cuda when available), "cpu" or "cuda".
+    lexical_features: hashed word unigram and bigram buckets joined to each vector (embed/lexical.py);
+    0 = the encoder's vector alone.
+    lexical_weight: the hashed words' share against the encoder's vector (both unit length before).
     """
 
     model: str
@@ -28,3 +31,5 @@ class EmbedConfig:
     precision: str
     cache_dir: str | None
     device: str
+    lexical_features: int = 0
+    lexical_weight: float = 1.0

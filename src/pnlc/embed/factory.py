@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from pnlc.embed.cache import CachedEmbedder
 from pnlc.embed.config import EmbedConfig
+from pnlc.embed.lexical import LexicalEmbedder
 from pnlc.embed.transformer import TransformerEmbedder
 
 
-def make_embedder(cfg: EmbedConfig) -> CachedEmbedder:
-    """A `CachedEmbedder` over the transformers encoder named by `cfg.model`."""
+def make_embedder(cfg: EmbedConfig) -> CachedEmbedder | LexicalEmbedder:
+    """A `CachedEmbedder` over the transformers encoder named by `cfg.model`; with
+    `cfg.lexical_features` > 0, its vectors joined with the texts' hashed word n-grams."""
     encoder = TransformerEmbedder(
         cfg.model, cfg.batch_size, cfg.max_length, cfg.pad_multiple, cfg.precision, cfg.device
     )
-    return CachedEmbedder(encoder, cfg.cache_dir)
+    cached = CachedEmbedder(encoder, cfg.cache_dir)
+    if cfg.lexical_features == 0:
+        return cached
+    return LexicalEmbedder(cached, cfg.lexical_features, cfg.lexical_weight)
