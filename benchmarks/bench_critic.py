@@ -7,12 +7,12 @@ thoughts and goals were seen at the decision before, as repertoire thoughts and 
 recur). Two encoder
 paths side by side, alternating decision by decision so that both see the same machine load: the
 bundled all-MiniLM-L6-v2 through `pnlc.embed.make_embedder` with `embed.precision` float32 and
-bfloat16 (same batch shape, padding and max length as params.yaml's defaults). Also printed: how far
-the bfloat16 vectors are from the float32 ones on the benchmark's texts.
-Value model: `pnlc.value.checkpoint.ValueModel` with the paper's shape (twin Q, hidden 256, 256),
-randomly initialised (timing does not depend on the weights).
+bfloat16 (same batch shape, padding, max length and hashed word n-grams as params.yaml's defaults).
+Also printed: how far the bfloat16 vectors are from the float32 ones on the benchmark's texts.
+Value model: `pnlc.value.checkpoint.ValueModel` with the paper's shape (twin Q, hidden 256, 256) on
+the embedder's width, randomly initialised (timing does not depend on the weights).
 
-    python benchmarks/bench_critic.py [--iterations 200] [--warmup 10] [--threads 1]
+    python benchmarks/bench_critic.py [--iterations 200] [--warmup 10] [--threads 1] [--lexical-features 512]
 
 One torch thread is the default: a decision's batches are tiny, and extra threads only spin (badly
 so when other processes share the cores). The 1-minute load average is printed with the result.
@@ -32,19 +32,27 @@ import numpy as np
 from pnlc.agents.roles import GoalSet
 from pnlc.critic import Critic
 
-DIM = 384
 HIDDEN = (256, 256)
 PRECISIONS = ("float32", "bfloat16")
 
 
-def make_embedder(precision: str, batch_size: int, max_length: int, pad_multiple: int):
+def make_embedder(precision: str, batch_size: int, max_length: int, pad_multiple: int, lexical_features: int,
+                  lexical_weight: float):
     from pnlc.embed import EmbedConfig, make_embedder as pnlc_embedder
 
-    cfg = EmbedConfig("all-MiniLM-L6-v2", batch_size, max_length, pad_multiple, precision, None, "cpu")
+    cfg = EmbedConfig("all-MiniLM-L6-v2", batch_size, max_length, pad_multiple, precision, None, "cpu",
+                      lexical_features, lexical_weight)
     return pnlc_embedder(cfg)
 
 
-def make_value_model(embedder_id: str) -> tuple[object, str]:
+def encoder_of(embedder):
+    """The transformers encoder under the cache (and the hashed words, when joined)."""
+    while not hasattr(embedder, "load"):
+        embedder = embedder.inner
+    return embedder
+
+
+def make_value_model(embedder_id: str, dim: int) -> tuple[object, str]:
     import torch
 
     from pnlc.value.checkpoint import ValueModel
@@ -52,8 +60,8 @@ def make_value_model(embedder_id: str) -> tuple[object, str]:
     from pnlc.value.networks import TwinQ, ValueNet
 
     torch.manual_seed(0)
-    state = {f"q.{k}": v for k, v in TwinQ(DIM, DIM, HIDDEN).state_dict().items()}
-    state.update({f"value.{k}": v for k, v in ValueNet(DIM, DIM, HIDDEN).state_dict().items()})
+    state = {f"q.{k}": v for k, v in TwinQ(dim, dim, HIDDEN).state_dict().items()}
+    state.update({f"value.{k}": v for k, v in ValueNet(dim, dim, HIDDEN).state_dict().items()})
     cfg = TrainConfig.from_dict(
         {
             "hidden_sizes": list(HIDDEN), "expectile": 0.8, "discount": 0.95, "target_update_rate": 0.005,
@@ -66,7 +74,7 @@ def make_value_model(embedder_id: str) -> tuple[object, str]:
             "complement_outcomes": False, "diagnostic_goals_per_transition": 1, "outcome_mc_weight": 0.0,
         }
     )
-    return ValueModel(state, cfg, embedder_id, DIM, (), "cpu"), "pnlc.value ValueModel (twin Q, 384-d, hidden 256,256)"
+    return ValueModel(state, cfg, embedder_id, dim, (), "cpu"), f"pnlc.value ValueModel (twin Q, {dim}-d, hidden 256,256)"
 
 
 def decision_texts(i: int) -> tuple[str, list[str], GoalSet]:
@@ -102,6 +110,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1, help="embed.batch_size")
     parser.add_argument("--max-length", type=int, default=256, help="embed.max_length")
     parser.add_argument("--pad-multiple", type=int, default=1, help="embed.pad_multiple")
+    parser.add_argument("--lexical-features", type=int, default=512, help="embed.lexical_features (0 = off)")
+    parser.add_argument("--lexical-weight", type=float, default=1.0, help="embed.lexical_weight")
     args = parser.parse_args()
 
     import os
@@ -110,16 +120,15 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
 
-    embedders = {p: make_embedder(p, args.batch_size, args.max_length, args.pad_multiple) for p in PRECISIONS}
-    embedders["bfloat16"].inner.load()
-    first = embedders["float32"].inner
-    first._tok, first._net, first._filler, first.device = (
-        embedders["bfloat16"].inner._tok, embedders["bfloat16"].inner._net,
-        embedders["bfloat16"].inner._filler, embedders["bfloat16"].inner.device,
-    )
+    embedders = {p: make_embedder(p, args.batch_size, args.max_length, args.pad_multiple, args.lexical_features,
+                                  args.lexical_weight) for p in PRECISIONS}
+    second = encoder_of(embedders["bfloat16"])
+    second.load()
+    first = encoder_of(embedders["float32"])
+    first._tok, first._net, first._filler, first.device = second._tok, second._net, second._filler, second.device
     critics = {}
     for p, emb in embedders.items():
-        model, model_note = make_value_model(emb.model_id)
+        model, model_note = make_value_model(emb.model_id, emb.dim)
         critics[p] = Critic(model, emb)
         print(f"{p}: {emb.model_id} (no disk cache); value model: {model_note}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
