@@ -152,7 +152,7 @@ def main() -> None:
         elapsed = timed_decision(critic, state, fixed_thoughts, fixed_goals)
         if i >= args.warmup:
             typical.append(elapsed)
-        if i >= args.warmup and i % 10 == 0:
+        if i >= args.warmup and (i - args.warmup) % 10 == 0:
             batch = [state, *thoughts, *goals.all]
             a, b = embedders["float32"].embed(batch), embedders["bfloat16"].embed(batch)
             cos.append(float((a * b).sum(axis=1).min()))
