@@ -42,14 +42,6 @@ class LexicalEmbedder:
         self.model_id = f"{inner.model_id}+words{NGRAMS[0]}-{NGRAMS[1]}@h{self.features}w{self.weight:g}"
         self._vectorizer: Any = None
 
-    @property
-    def hits(self) -> int:
-        return int(getattr(self.inner, "hits", 0))
-
-    @property
-    def misses(self) -> int:
-        return int(getattr(self.inner, "misses", 0))
-
     def words(self, texts: Sequence[str]) -> np.ndarray:
         """The hashed n-gram part alone: float32 [len(texts), features], rows of unit length (zero
         for a text without words)."""
