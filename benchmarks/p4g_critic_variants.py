@@ -43,16 +43,14 @@ MEASURED = {
 
 
 def override(raw: dict, key: str, value) -> dict:
+    """A copy of `raw` with the dotted `key` set; `params_from_dict` then refuses a key the schema
+    does not know, naming it."""
     out = copy.deepcopy(raw)
+    *sections, last = key.split(".")
     node = out
-    parts = key.split(".")
-    for part in parts[:-1]:
-        if not isinstance(node.get(part), dict):
-            raise SystemExit(f"--variant: {key}: params.yaml has no section {part!r}")
-        node = node[part]
-    if parts[-1] not in node:
-        raise SystemExit(f"--variant: {key}: params.yaml has no key {parts[-1]!r} there")
-    node[parts[-1]] = value
+    for part in sections:
+        node = node.setdefault(part, {})
+    node[last] = value
     return out
 
 
