@@ -247,6 +247,22 @@ def test_generated_families_hold_near_duplicates():
         assert target.price <= g.price_upper
 
 
+def test_generated_goals_request_as_many_attributes_as_real_goals():
+    from pnlc.envs.webshop.generated import REQUESTED_ATTRIBUTES
+
+    data = generate(2000, seed=0, max_goals_per_product=1)
+    counts = [len(g.attributes) for g in data.raw_goals]
+    assert set(counts) == set(REQUESTED_ATTRIBUTES) == {2, 3, 4, 5, 6, 7}
+    # the real catalogue's 1,693 goals, folded to 2..7: shares within sampling error of 500 goals
+    total = sum(REQUESTED_ATTRIBUTES.values())
+    for k, n in REQUESTED_ATTRIBUTES.items():
+        assert abs(counts.count(k) / len(counts) - n / total) < 0.06, k
+    assert 3.3 < sum(counts) / len(counts) < 3.8
+    # every requested attribute is named in the instruction, however many there are
+    for g in data.raw_goals:
+        assert all(a in g.instruction for a in g.attributes)
+
+
 def test_generated_pages_hyphenate_some_attributes_as_real_listings_do():
     from pnlc.envs.webshop.generated import HYPHENATED
     from pnlc.envs.webshop.reward import attribute_hits

@@ -15,8 +15,8 @@ like the original's synthetic goals) and three near-duplicate distractors chosen
   the attribute words of the title (a low title overlap: type factor 0.1 or 0.5), as products of
   other types that share descriptive words do in the real catalogue.
 
-A goal requests two to four attributes. The target's title advertises the first of them in half of
-the families and an attribute nobody asked for in the other half, while the distractors advertise
+A goal requests two to seven attributes, in the shares of the real catalogue's goals
+(`REQUESTED_ATTRIBUTES`). The target's title advertises the first of them in half of the families and an attribute nobody asked for in the other half, while the distractors advertise
 the first requested one: as in the real catalogue, the product asked for is not always the one whose
 title reads closest to the request.
 Distractors are other brands' products: besides the headline attribute they list attributes of
@@ -49,6 +49,11 @@ GENERATED_CATALOGUE_SEED = 20250518
 # about the same share (benchmarks/bench_webshop.py prints both).
 HYPHENATED = 0.25
 FAMILY_KINDS = ("attribute", "price", "option", "type")
+# How many attributes a goal requests. The real catalogue's 1,693 goals request 1 to 15 (counts
+# 10, 546, 456, 311, 76, 146, 86, 37, 20 for 1..9 and 5 for 15; mean 3.62). Goals here draw from the
+# same shares with 1 folded into 2 (an instruction names at least two) and 8 or more into 7 (a
+# category's 16 attributes must leave the attribute distractor room for its swaps): mean 3.55.
+REQUESTED_ATTRIBUTES = {2: 556, 3: 456, 4: 311, 5: 76, 6: 146, 7: 148}
 
 
 @dataclass(frozen=True)
@@ -263,6 +268,11 @@ def _make_product(
     )
 
 
+def _shares(counts: dict[int, int]) -> np.ndarray:
+    weights = np.array(list(counts.values()), dtype=np.float64)
+    return weights / weights.sum()
+
+
 def _pick(rng: np.random.Generator, pool: Sequence[str], k: int, exclude: Sequence[str] = ()) -> list[str]:
     cands = [x for x in pool if x not in exclude]
     idx = rng.choice(len(cands), size=min(k, len(cands)), replace=False)
@@ -303,7 +313,7 @@ def generate(n_products: int, seed: int, max_goals_per_product: int) -> Catalogu
         t_idx = int(rng.integers(len(cat.types)))
         ptype = cat.types[t_idx]
         brands = _pick(rng, BRANDS, 4)
-        n_req = 2 + int(rng.integers(0, 3))
+        n_req = int(rng.choice(list(REQUESTED_ATTRIBUTES), p=_shares(REQUESTED_ATTRIBUTES)))
         requested = _pick(rng, cat.attributes, n_req)
         extra = _pick(rng, cat.attributes, 1, exclude=requested)
         attrs = requested + extra
