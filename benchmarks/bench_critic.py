@@ -4,11 +4,15 @@ score the 12 (thought, goal) pairs in one batched forward, render the value text
 Worst case: every text is new (no disk cache, no text repeats between decisions). Also timed, on
 the bfloat16 path: the typical decision of an evaluation, where only the state summary is new (the
 thoughts and goals were seen at the decision before, as repertoire thoughts and outcome goals
-recur). Two encoder
-paths side by side, alternating decision by decision so that both see the same machine load: the
-bundled all-MiniLM-L6-v2 through `pnlc.embed.make_embedder` with `embed.precision` float32 and
-bfloat16 (same batch shape, padding, max length and hashed word n-grams as params.yaml's defaults).
-Also printed: how far the bfloat16 vectors are from the float32 ones on the benchmark's texts.
+recur). Three encoder paths side by side, taking turns decision by decision so that all see the
+same machine load: the bundled all-MiniLM-L6-v2 through `pnlc.embed.make_embedder` with
+`embed.precision` float32 and bfloat16 (`embed.runtime: torch`), and float32 through ONNX Runtime
+(`embed.runtime: onnxruntime`; left out, with the reason printed, when the onnx extra is not
+installed), all with the same batch shape, padding, max length and hashed word n-grams as
+params.yaml's defaults. Also printed: how far the bfloat16 and ONNX Runtime vectors are from the
+torch float32 ones on the benchmark's texts, and the encoder's work in a decision (tokens, GFLOP)
+against the throughput each path reaches on it and the one a single float32 product of the
+encoder's feed-forward shape reaches on these threads: what the 20 ms target would ask of the CPU.
 Value model: `pnlc.value.checkpoint.ValueModel` with the paper's shape (twin Q, hidden 256, 256) on
 the embedder's width, randomly initialised (timing does not depend on the weights).
 
@@ -18,7 +22,7 @@ One torch thread is the default: a decision's batches are tiny, and extra thread
 so when other processes share the cores). The 1-minute load average is printed with the result.
 
 Last line: critic_ms_p50=<bfloat16> critic_ms_p95=<bfloat16> float32_ms_p50=<x> float32_ms_p95=<y> speedup_p50=<x/bf16>
-typical_ms_p50=<bfloat16, only the state new>
+typical_ms_p50=<bfloat16, only the state new> onnxruntime_ms_p50=<z> onnxruntime_ms_p95=<w> (the last two when installed)
 """
 
 from __future__ import annotations
@@ -33,15 +37,17 @@ from pnlc.agents.roles import GoalSet
 from pnlc.critic import Critic
 
 HIDDEN = (256, 256)
-PRECISIONS = ("float32", "bfloat16")
+# path name -> (embed.precision, embed.runtime)
+PATHS = {"float32": ("float32", "torch"), "bfloat16": ("bfloat16", "torch"), "onnxruntime": ("float32", "onnxruntime")}
 
 
-def make_embedder(precision: str, batch_size: int, max_length: int, pad_multiple: int, lexical_features: int,
+def make_embedder(path: str, batch_size: int, max_length: int, pad_multiple: int, lexical_features: int,
                   lexical_weight: float):
     from pnlc.embed import EmbedConfig, make_embedder as pnlc_embedder
 
+    precision, runtime = PATHS[path]
     cfg = EmbedConfig("all-MiniLM-L6-v2", batch_size, max_length, pad_multiple, precision, None, "cpu",
-                      lexical_features, lexical_weight)
+                      lexical_features, lexical_weight, runtime)
     return pnlc_embedder(cfg)
 
 
@@ -75,6 +81,36 @@ def make_value_model(embedder_id: str, dim: int) -> tuple[object, str]:
         }
     )
     return ValueModel(state, cfg, embedder_id, dim, (), "cpu"), f"pnlc.value ValueModel (twin Q, {dim}-d, hidden 256,256)"
+
+
+def encoder_gflop(encoder, texts: list[str]) -> tuple[int, float]:
+    """(tokens, GFLOP) of the texts (unpadded) through the encoder's layers: the projections and
+    feed-forward products (2 flops per multiply-add) plus the attention scores and mixing."""
+    import json
+
+    cfg = json.loads((encoder.path / "config.json").read_text(encoding="utf-8"))
+    layers, hidden, ffn = cfg["num_hidden_layers"], cfg["hidden_size"], cfg["intermediate_size"]
+    lengths = [len(ids) for ids in encoder.token_ids(texts)]
+    macs = sum(layers * (n * (4 * hidden * hidden + 2 * hidden * ffn) + 2 * n * n * hidden) for n in lengths)
+    return sum(lengths), 2 * macs / 1e9
+
+
+def matmul_gflops(encoder, tokens: int, repeats: int = 200) -> float:
+    """This core's float32 throughput on the encoder's feed-forward product at a decision's size
+    (tokens x hidden times hidden x intermediate), best of `repeats`, on torch's threads."""
+    import json
+
+    import torch
+
+    cfg = json.loads((encoder.path / "config.json").read_text(encoding="utf-8"))
+    a = torch.randn(tokens, cfg["hidden_size"])
+    b = torch.randn(cfg["hidden_size"], cfg["intermediate_size"])
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        torch.matmul(a, b)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * a.shape[0] * a.shape[1] * b.shape[1] / best / 1e9
 
 
 def decision_texts(i: int) -> tuple[str, list[str], GoalSet]:
@@ -120,12 +156,22 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
 
-    embedders = {p: make_embedder(p, args.batch_size, args.max_length, args.pad_multiple, args.lexical_features,
-                                  args.lexical_weight) for p in PRECISIONS}
+    from pnlc.embed.transformer import EmbedConfigError
+
+    embedders = {}
+    for p in PATHS:
+        try:
+            embedders[p] = make_embedder(p, args.batch_size, args.max_length, args.pad_multiple, args.lexical_features,
+                                         args.lexical_weight)
+        except EmbedConfigError as exc:
+            print(f"{p}: left out ({exc})")
+    paths = list(embedders)
     second = encoder_of(embedders["bfloat16"])
     second.load()
     first = encoder_of(embedders["float32"])
     first._tok, first._net, first._filler, first.device = second._tok, second._net, second._filler, second.device
+    if "onnxruntime" in embedders:
+        encoder_of(embedders["onnxruntime"]).load()
     critics = {}
     for p, emb in embedders.items():
         model, model_note = make_value_model(emb.model_id, emb.dim)
@@ -133,14 +179,16 @@ def main() -> None:
         print(f"{p}: {emb.model_id} (no disk cache); value model: {model_note}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
 
-    total = {p: [] for p in PRECISIONS}
-    embed_ms = {p: [] for p in PRECISIONS}
-    cos, err = [], []
+    total = {p: [] for p in paths}
+    embed_ms = {p: [] for p in paths}
+    cos = {p: [] for p in paths if p != "float32"}
+    err = {p: [] for p in paths if p != "float32"}
     typical: list[float] = []
     _, fixed_thoughts, fixed_goals = decision_texts(-1)
     for i in range(args.warmup + args.iterations):
         state, thoughts, goals = decision_texts(i)
-        for p in PRECISIONS if i % 2 == 0 else PRECISIONS[::-1]:
+        shift = i % len(paths)
+        for p in paths[shift:] + paths[:shift]:
             elapsed = timed_decision(critics[p], state, thoughts, goals)
             if i >= args.warmup:
                 total[p].append(elapsed)
@@ -154,21 +202,36 @@ def main() -> None:
             typical.append(elapsed)
         if i >= args.warmup and (i - args.warmup) % 10 == 0:
             batch = [state, *thoughts, *goals.all]
-            a, b = embedders["float32"].embed(batch), embedders["bfloat16"].embed(batch)
-            cos.append(float((a * b).sum(axis=1).min()))
-            err.append(float(np.abs(a - b).max()))
+            a = embedders["float32"].embed(batch)
+            for p in cos:
+                b = embedders[p].embed(batch)
+                cos[p].append(float((a * b).sum(axis=1).min()))
+                err[p].append(float(np.abs(a - b).max()))
 
-    for p in PRECISIONS:
+    for p in paths:
         print(f"{p}: critic p50 {statistics.median(total[p]):.2f} ms, p95 {np.percentile(total[p], 95):.2f} ms; "
               f"encoder alone p50 {statistics.median(embed_ms[p]):.2f} ms")
     print(f"bfloat16, only the state new: critic p50 {statistics.median(typical):.2f} ms, "
           f"p95 {np.percentile(typical, 95):.2f} ms")
-    print(f"bfloat16 vs float32 vectors: min cosine {min(cos):.6f}, max abs difference {max(err):.2e}; "
-          f"iterations {args.iterations}; load average (1 min) {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    for p in cos:
+        print(f"{p} vs float32 vectors: min cosine {min(cos[p]):.6f}, max abs difference {max(err[p]):.2e}")
+    print(f"iterations {args.iterations}; load average (1 min) {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    state, thoughts, goals = decision_texts(args.warmup)
+    texts = [state, *thoughts, *goals.all]
+    tokens, gflop = encoder_gflop(second, texts)
+    peak = matmul_gflops(second, tokens)
+    achieved = ", ".join(f"{p} {gflop / (statistics.median(embed_ms[p]) / 1000):.0f}" for p in paths)
+    print(f"encoder work of a decision: {len(texts)} texts, {tokens} tokens, {gflop:.2f} GFLOP; in 20 ms that is "
+          f"{gflop / 0.020:.0f} GFLOP/s; encoder alone achieves (GFLOP/s) {achieved}; one float32 product of the "
+          f"encoder's feed-forward shape at {tokens} rows runs at {peak:.0f} GFLOP/s on {torch.get_num_threads()} thread(s)")
     f50, b50 = statistics.median(total["float32"]), statistics.median(total["bfloat16"])
-    print(f"critic_ms_p50={b50:.2f} critic_ms_p95={np.percentile(total['bfloat16'], 95):.2f} "
-          f"float32_ms_p50={f50:.2f} float32_ms_p95={np.percentile(total['float32'], 95):.2f} speedup_p50={f50 / b50:.2f} "
-          f"typical_ms_p50={statistics.median(typical):.2f}")
+    last = (f"critic_ms_p50={b50:.2f} critic_ms_p95={np.percentile(total['bfloat16'], 95):.2f} "
+            f"float32_ms_p50={f50:.2f} float32_ms_p95={np.percentile(total['float32'], 95):.2f} speedup_p50={f50 / b50:.2f} "
+            f"typical_ms_p50={statistics.median(typical):.2f}")
+    if "onnxruntime" in total:
+        last += (f" onnxruntime_ms_p50={statistics.median(total['onnxruntime']):.2f} "
+                 f"onnxruntime_ms_p95={np.percentile(total['onnxruntime'], 95):.2f}")
+    print(last)
 
 
 if __name__ == "__main__":

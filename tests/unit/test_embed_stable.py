@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from embed_company import assert_bytes_free_of_company
 from pnlc.embed import BUNDLED_MODEL, EmbedConfig, TransformerEmbedder, make_embedder
 
 pytestmark = pytest.mark.slow
@@ -47,15 +48,7 @@ def encoder(loaded: TransformerEmbedder, precision: str, batch_size: int = 0, pa
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_bytes_do_not_depend_on_company_or_call_size(loaded, precision, shape):
     e = encoder(loaded, precision, *shape)
-    alone = np.stack([e.embed([t])[0] for t in TEXTS])
-    rng = np.random.default_rng(0)
-    for size in (1, 6, 13):
-        others = [COMPANY[i] for i in rng.choice(len(COMPANY), size=size, replace=False)]
-        mixed = others + TEXTS
-        order = rng.permutation(len(mixed))
-        got = e.embed([mixed[i] for i in order])
-        rows = {mixed[i]: got[k] for k, i in enumerate(order)}
-        assert np.stack([rows[t] for t in TEXTS]).tobytes() == alone.tobytes(), f"call of {len(mixed)} texts"
+    alone = assert_bytes_free_of_company(e.embed, TEXTS, COMPANY, sizes=(1, 6, 13), seed=0)
     assert e.embed(TEXTS[::-1])[::-1].tobytes() == alone.tobytes()
 
 

@@ -194,17 +194,25 @@ class TransformerEmbedder:
         for r, row in enumerate([*rows, *[self._filler] * (self.batch_size - len(rows))]):
             ids[r, : len(row)] = row
             mask[r, : len(row)] = 1
-        ids_t = torch.from_numpy(ids).to(self.device)
-        mask_t = torch.from_numpy(mask).to(self.device)
-        device_type = "cuda" if self.device.startswith("cuda") else "cpu"
         with torch.inference_mode():
-            with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
-                hidden = self._net(input_ids=ids_t, attention_mask=mask_t).last_hidden_state
-            hidden = hidden.float()
+            hidden = self.hidden_states(ids, mask)
+            mask_t = torch.from_numpy(mask).to(hidden.device)
             weights = mask_t.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
         return pooled[: len(rows)].cpu().numpy()
+
+    def hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> Any:
+        """The encoder's last hidden states (float32 torch tensor, batch x length x dim) for padded
+        token ids and their attention mask."""
+        import torch
+
+        ids_t = torch.from_numpy(ids).to(self.device)
+        mask_t = torch.from_numpy(mask).to(self.device)
+        device_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
+            hidden = self._net(input_ids=ids_t, attention_mask=mask_t).last_hidden_state
+        return hidden.float()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
