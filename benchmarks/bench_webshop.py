@@ -21,6 +21,7 @@ figures (only the generated ones when the real data is absent).
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from pathlib import Path
 
@@ -46,6 +47,7 @@ def _config(catalogue: str, n_generated: int, goal_seed: int) -> WebShopConfig:
                          seed=goal_seed, max_goals_per_product=10, human_instructions=True, bm25_k1=0.9, bm25_b=0.4)
 
 
+@functools.cache
 def _prior_knobs():
     raw = load_params(ROOT / "params.yaml").raw["agents"]["sim"]["webshop"]
     return build(sim_webshop.PARAMS_TYPE, raw, "agents.sim.webshop")
