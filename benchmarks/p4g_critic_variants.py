@@ -3,16 +3,15 @@
     python benchmarks/p4g_critic_variants.py [--variant NAME KEY=VALUE [KEY=VALUE ...]] ...
 
 Each variant is params.yaml with its `KEY=VALUE` overrides (dotted keys, YAML values, e.g.
-`embed.lexical_features=4096` or `train.critic.weight_decay=1.0`), run through the same code as
+`p4g.embed.lexical_features=8192` or `p4g.critic.weight_decay=1.0`), run through the same code as
 `snakemake --cores 2 p4g_all` (`pnlc.pipeline.p4g.p4g_experiment`: 814 training and 203 held-out
 dialogues), its outputs in a temporary folder. `baseline` (params.yaml as it is) always runs first.
-Without `--variant`, the variants measured for the README's P4G section run:
+Without `--variant`, the variants measured for the README's P4G section run (the baseline reads
+4,096 hashed-word buckets and one hidden layer of 16, `p4g.embed` and `p4g.critic` in params.yaml):
 
-- `words x2`: the hashed words weigh twice the encoder's vector (`embed.lexical_weight=2`);
-- `4096 buckets`: eight times as many hashed-word buckets (`embed.lexical_features=4096`);
-- `4096 buckets, decay 1`: the same with AdamW weight decay 1.0;
-- `decay 0.01`, `decay 1`: weight decay alone;
-- `outcome 70 %`: 70 % of relabeled goals are the outcome sentences (30 % by default).
+- `512 buckets, 256x256`: the simulated tasks' settings (`p4g.embed={}`, `p4g.critic={}`);
+- `hidden 8`, `hidden 32`, `hidden 64x64`: other critic widths;
+- `8192 buckets, hidden 32`: twice the buckets.
 
 For each it prints the critic's held-out AUC overall and by thirds (95 % bootstrap over dialogues),
 the logistic probe on that variant's embeddings, the critic's AUC and the probe's on its own
@@ -33,12 +32,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURED = {
-    "words x2": {"embed.lexical_weight": 2.0},
-    "4096 buckets": {"embed.lexical_features": 4096},
-    "4096 buckets, decay 1": {"embed.lexical_features": 4096, "train.critic.weight_decay": 1.0},
-    "decay 0.01": {"train.critic.weight_decay": 0.01},
-    "decay 1": {"train.critic.weight_decay": 1.0},
-    "outcome 70 %": {"train.critic.goal_mixture": {"future": 0.1, "final": 0.1, "other_episode": 0.1, "outcome": 0.7}},
+    "512 buckets, 256x256": {"p4g.embed": {}, "p4g.critic": {}},
+    "hidden 8": {"p4g.critic.hidden_sizes": [8]},
+    "hidden 32": {"p4g.critic.hidden_sizes": [32]},
+    "hidden 64x64": {"p4g.critic.hidden_sizes": [64, 64]},
+    "8192 buckets, hidden 32": {"p4g.embed.lexical_features": 8192, "p4g.critic.hidden_sizes": [32]},
 }
 
 

@@ -88,6 +88,8 @@ class P4GConfig:
     state_text: str  # what the critic reads as the state: "summary" or "dialogue" (its last lines)
     dialogue_window: int  # state_text dialogue: lines of the dialogue so far
     bootstrap: Mapping[str, Any]  # samples, confidence, seed of the intervals over held-out dialogues
+    embed: Mapping[str, Any]  # this experiment's overrides of `embed` (keys of `embed`)
+    critic: Mapping[str, Any]  # this experiment's overrides of `train.critic` (keys of `train.critic`)
 
 
 SECTION_OWNERS = {

@@ -52,8 +52,16 @@ def test_p4g_critic_is_scored_against_references_on_held_out_dialogues(repo, sha
             assert stat["groups"] <= report["dialogues"]["test"]
         assert aucs["all"]["n"] == report["heldout_states"]
         assert aucs["all"]["groups"] == report["dialogues"]["test"]
+    gap = report["critic_minus_best_reference"]
+    best = max((n for n in names[2:]), key=lambda n: report["auc"][n]["all"]["auc"])
+    assert gap["reference"] == best
+    for key in ("all", "early", "middle", "late"):
+        diff = gap["difference"][key]
+        assert diff["mean"] == pytest.approx(report["auc"][names[0]][key]["auc"] - report["auc"][best][key]["auc"])
+        assert diff["lo"] <= diff["mean"] <= diff["hi"]
     table = (tmp_path / "tables" / "p4g.md").read_text()
     assert "real human dialogues" in table and names[0] in table
+    assert f"critic − best reference ({best}), paired" in table
     assert {p.suffix for p in (tmp_path / "tables").iterdir()} == {".csv", ".md", ".tex"}
     assert fig.stat().st_size > 1000 and rel.stat().st_size > 1000
 

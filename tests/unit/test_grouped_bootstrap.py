@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from pnlc.evaluation.stats import group_resample_counts, grouped_auc_interval, weighted_auc
+from pnlc.evaluation.stats import group_resample_counts, grouped_auc_difference, grouped_auc_interval, weighted_auc
 
 
 def _dialogues(n_dialogues, seed):
@@ -55,3 +55,25 @@ def test_one_class_gives_no_auc():
     stat = grouped_auc_interval(np.array([0.1, 0.2]), np.array([1, 1]), np.array([0, 1]),
                                 group_resample_counts(2, 10, 0), 0.95)
     assert stat["auc"] is None and stat["lo"] is None
+
+
+def test_paired_difference_is_narrower_than_the_two_intervals_and_sees_a_real_gap():
+    """Two scorers sharing most of their noise: the paired interval of their AUC difference is far
+    narrower than either AUC's own interval, excludes zero for a real gap and holds zero for none."""
+    rng = np.random.default_rng(4)
+    n = 300
+    label = rng.random(n) < 0.5
+    common = rng.normal(size=n)
+    better = common + 0.9 * label + 0.1 * rng.normal(size=n)
+    worse = common + 0.6 * label + 0.1 * rng.normal(size=n)
+    counts = group_resample_counts(n, 500, seed=0)
+    groups = np.arange(n)
+    diff = grouped_auc_difference(better, worse, label, groups, counts, 0.95)
+    assert diff["mean"] == pytest.approx(roc_auc_score(label, better) - roc_auc_score(label, worse))
+    assert 0 < diff["lo"] < diff["mean"] < diff["hi"]
+    one = grouped_auc_interval(better, label, groups, counts, 0.95)
+    assert diff["hi"] - diff["lo"] < 0.5 * (one["hi"] - one["lo"])
+    same = grouped_auc_difference(better, better + 1e-9 * rng.normal(size=n), label, groups, counts, 0.95)
+    assert same["lo"] <= 0 <= same["hi"] and abs(same["mean"]) < 1e-3
+    none = grouped_auc_difference(better, worse, np.ones(n, dtype=bool), groups, counts, 0.95)
+    assert none == {"mean": None, "lo": None, "hi": None}

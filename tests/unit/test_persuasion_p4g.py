@@ -239,3 +239,38 @@ def test_split_by_dialogue_is_disjoint_and_seeded():
     assert (train, test) == split_by_dialogue(1017, 0.8, 0) and train != split_by_dialogue(1017, 0.8, 1)[0]
     with pytest.raises(ValueError, match="train_fraction"):
         split_by_dialogue(10, 1.0, 0)
+
+
+def test_p4g_overrides_reach_its_embedder_and_critic_only():
+    from pnlc.config import load_params
+    from pnlc.pipeline.p4g import p4g_embedder
+    from pnlc.pipeline.train import train_config
+
+    params = load_params("params.yaml")
+    embedder = p4g_embedder(params, {"lexical_features": 64})
+    assert embedder.features == 64 and embedder.model_id.endswith("@h64w1")
+    assert embedder.dim == embedder.inner.dim + 64
+    tcfg = train_config(params, "default", 0, {"hidden_sizes": [16], "weight_decay": 0.5}, "p4g.critic")
+    assert tuple(tcfg.hidden_sizes) == (16,) and tcfg.weight_decay == 0.5
+    plain = train_config(params, "default", 0)
+    assert tuple(plain.hidden_sizes) == tuple(params.raw["train"]["critic"]["hidden_sizes"])
+    assert tcfg.learning_rate == plain.learning_rate and tcfg.max_steps == plain.max_steps
+
+
+@pytest.mark.parametrize("section, overrides, message", [
+    ("embed", {"buckets": 64}, r"p4g.embed: unknown key\(s\) buckets; use keys of embed"),
+    ("embed", {"lexical_features": "many"}, r"p4g.embed.lexical_features"),
+    ("critic", {"hidden": [16]}, r"p4g.critic: unknown key\(s\) hidden; use keys of train.critic"),
+    ("critic", {"hidden_sizes": "wide"}, r"p4g.critic.hidden_sizes"),
+])
+def test_p4g_overrides_name_a_bad_key(section, overrides, message):
+    from pnlc.config import ConfigError, load_params
+    from pnlc.pipeline.p4g import p4g_embedder
+    from pnlc.pipeline.train import train_config
+
+    params = load_params("params.yaml")
+    with pytest.raises(ConfigError, match=message):
+        if section == "embed":
+            p4g_embedder(params, overrides)
+        else:
+            train_config(params, "default", 0, overrides, "p4g.critic")

@@ -25,24 +25,27 @@ from pnlc.embed.transformer import EmbedConfigError, TransformerEmbedder, runtim
 ONNX_OPSET = 17
 
 
+PACKAGES = ("onnxruntime", "onnx")
+
+
+def _versions() -> dict[str, str | None]:
+    """Each package's installed version, None where it is missing."""
+    found: dict[str, str | None] = {}
+    for package in PACKAGES:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = None
+    return found
+
+
 def onnx_fingerprint() -> str:
     """The onnxruntime and onnx versions (they change a vector's last bits)."""
-    found = []
-    for package in ("onnxruntime", "onnx"):
-        try:
-            found.append(f"{package}={version(package)}")
-        except PackageNotFoundError:
-            found.append(f"{package}=none")
-    return "-".join(found)
+    return "-".join(f"{package}={v or 'none'}" for package, v in _versions().items())
 
 
 def _require_packages() -> None:
-    missing = []
-    for package in ("onnxruntime", "onnx"):
-        try:
-            version(package)
-        except PackageNotFoundError:
-            missing.append(package)
+    missing = [package for package, v in _versions().items() if v is None]
     if missing:
         raise EmbedConfigError(
             f"embed.runtime: 'onnxruntime' needs the package(s) {', '.join(missing)}: "

@@ -97,6 +97,24 @@ def paired_difference(
     return {"mean": mean, "lo": lo, "hi": hi, "n": len(keys)}
 
 
+def grouped_auc_difference(scores_a: np.ndarray, scores_b: np.ndarray, labels: np.ndarray, groups: np.ndarray,
+                           counts: np.ndarray, ci: float) -> dict[str, float | None]:
+    """AUC(a) - AUC(b) on the same items with a paired percentile-bootstrap interval: both AUCs
+    are taken on each resample of groups (counts [B, G], group_resample_counts), so what the two
+    share cancels. {"mean", "lo", "hi"}; None values where the items hold one class."""
+    groups = np.asarray(groups, dtype=np.int64)
+    one = np.ones((1, len(groups)))
+    point = weighted_auc(scores_a, labels, one)[0] - weighted_auc(scores_b, labels, one)[0]
+    if not np.isfinite(point):
+        return {"mean": None, "lo": None, "hi": None}
+    weights = counts[:, groups]
+    boot = weighted_auc(scores_a, labels, weights) - weighted_auc(scores_b, labels, weights)
+    boot = boot[np.isfinite(boot)]
+    alpha = (1.0 - float(ci)) / 2.0
+    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha]) if boot.size else (np.nan, np.nan)
+    return {"mean": float(point), "lo": float(lo), "hi": float(hi)}
+
+
 def group_resample_counts(n_groups: int, n_boot: int, seed: int) -> np.ndarray:
     """int64 [n_boot, n_groups]: how often each group (a dialogue, an episode) is drawn when
     `n_groups` groups are resampled with replacement, once per bootstrap sample."""

@@ -27,9 +27,11 @@ def complementary_outcomes(env_name: str) -> tuple[tuple[str, str], ...]:
     return tuple(importlib.import_module(COMPLEMENT_DECLARATIONS[env_name]).COMPLEMENTARY_OUTCOMES)
 
 
-def train_config(params: Params, variant: str, seed: int) -> Any:
-    """The TrainConfig of a variant: `train.critic` with the variant's overrides, the size's step
-    budget and the wildcard seed."""
+def train_config(params: Params, variant: str, seed: int, overrides: Mapping[str, Any] | None = None,
+                 where: str | None = None) -> Any:
+    """The TrainConfig of a variant: `train.critic` with the variant's overrides, then `overrides`
+    (keys of `train.critic`, named as `where` in errors), the size's step budget and the wildcard
+    seed."""
     from pnlc.value.config import TrainConfig
 
     section = params.raw["train"]
@@ -38,10 +40,14 @@ def train_config(params: Params, variant: str, seed: int) -> Any:
         raise ConfigError(
             f"{params.source}: train.variants: no variant {variant!r} (have {', '.join(variants)})"
         )
-    merged = {**section["critic"], **variants[variant]}
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(section["critic"]))
+    if unknown:
+        raise ConfigError(f"{params.source}: {where}: unknown key(s) {', '.join(unknown)}; use keys of train.critic")
+    merged = {**section["critic"], **variants[variant], **overrides}
     merged["seed"] = seed
     merged["max_steps"] = params.run.critic_max_steps
-    return build(TrainConfig, merged, f"train.variants.{variant}", params.source)
+    return build(TrainConfig, merged, where if overrides else f"train.variants.{variant}", params.source)
 
 
 def reference_config(params: Params) -> Any:
