@@ -10,8 +10,7 @@ Without `--variant`, the variants measured for the README's P4G section run (the
 4,096 hashed-word buckets and one hidden layer of 16, `p4g.embed` and `p4g.critic` in params.yaml):
 
 - `512 buckets, 256x256`: the simulated tasks' settings (`p4g.embed={}`, `p4g.critic={}`);
-- `hidden 8`, `hidden 32`, `hidden 64x64`: other critic widths;
-- `8192 buckets, hidden 32`: twice the buckets.
+- `hidden 8`, `hidden 32`, `hidden 64x64`: other critic widths.
 
 For each it prints the critic's held-out AUC overall and by thirds (95 % bootstrap over dialogues),
 the logistic probe on that variant's embeddings, the critic's AUC and the probe's on its own
@@ -36,7 +35,6 @@ MEASURED = {
     "hidden 8": {"p4g.critic.hidden_sizes": [8]},
     "hidden 32": {"p4g.critic.hidden_sizes": [32]},
     "hidden 64x64": {"p4g.critic.hidden_sizes": [64, 64]},
-    "8192 buckets, hidden 32": {"p4g.embed.lexical_features": 8192, "p4g.critic.hidden_sizes": [32]},
 }
 
 

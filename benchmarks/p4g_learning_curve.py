@@ -39,8 +39,8 @@ def main() -> None:
 
     from pnlc.envs.persuasion.p4g import AGREES, p4g_states
     from pnlc.pipeline.annotate import build_transitions
-    from pnlc.pipeline.factory import METRIC_SCALE, make_embedder
-    from pnlc.pipeline.p4g import critic_state_texts, embedding_probe, split_dialogues, state_text
+    from pnlc.pipeline.factory import METRIC_SCALE
+    from pnlc.pipeline.p4g import critic_state_texts, embedding_probe, p4g_embedder, split_dialogues, state_text
     from pnlc.pipeline.train import reference_config, train_config
     from pnlc.value.checkpoint import load_critic
     from pnlc.value.diagnostics import auc
@@ -58,7 +58,7 @@ def main() -> None:
     train_states, states = p4g_states(train_eps), p4g_states(test_eps)
     labels = np.array([s.label for s in states], dtype=int)
     late = np.array([s.third == "late" for s in states])
-    embedder = make_embedder(params)
+    embedder = p4g_embedder(params, cfg.embed)
     t0 = time.perf_counter()
     state_emb = embedder.embed([state_text(s, mode, window) for s in train_states + states])
     thought_emb = embedder.embed([s.thought for s in train_states + states])
@@ -71,7 +71,8 @@ def main() -> None:
 
     own = [critic_text(state_text(s, mode, window), s.thought) for s in train_states + states]
     prefix = [s.prefix for s in train_states + states]
-    tcfg = train_config(params, params.raw["evaluate"]["critics"]["pnlc"]["variant"], cfg.split_seed)
+    tcfg = train_config(params, params.raw["evaluate"]["critics"]["pnlc"]["variant"], cfg.split_seed,
+                        cfg.critic, "p4g.critic")
 
     def fit_models(keep: np.ndarray) -> dict[str, np.ndarray]:
         rows = np.flatnonzero(keep)
