@@ -35,12 +35,13 @@ def main() -> None:
     args = ap.parse_args()
 
     from pnlc.config import load_params
-    from pnlc.evaluation.stats import group_resample_counts, grouped_auc_difference, weighted_auc
+    from pnlc.evaluation.stats import group_resample_counts, grouped_auc_difference
     from pnlc.pipeline.train import reference_config
     from pnlc.value.checkpoint import load_critic
     from pnlc.value.data import load_npz
     from pnlc.value.datamodule import TransitionDataModule
-    from pnlc.value.references import critic_text, tfidf_logreg, tfidf_svd_boosting
+    from pnlc.value.diagnostics import auc
+    from pnlc.value.references import REFERENCE_LABELS, reference_probabilities, transition_texts
 
     data = load_npz(args.annotations)
     if data.texts is None:
@@ -49,36 +50,33 @@ def main() -> None:
     split = TransitionDataModule(data, model.cfg)
     train = np.isin(data.episode, split.train_episodes)
     held = np.isin(data.episode, split.val_episodes)
-    texts = np.array([critic_text(data.texts[s], data.texts[a]) for s, a in zip(data.state, data.thought)], dtype=object)
-    refs = reference_config(load_params(args.params))
-    episodes = data.episode[held]
-    _, groups = np.unique(episodes, return_inverse=True)
+    goals = [k for k, goal in enumerate(data.outcome_goal_texts) if args.goal in goal]
+    labels = data.outcome_labels[data.episode][:, goals] > 0.5
+    # every selected goal's references in one fit per reference (complements share a fit)
+    refs = reference_probabilities(reference_config(load_params(args.params)), transition_texts(data, train),
+                                   labels[train], transition_texts(data, held))
+    _, groups = np.unique(data.episode[held], return_inverse=True)
     counts = group_resample_counts(int(groups.max()) + 1, args.samples, 0)
-    one = np.ones((1, len(groups)))
+    state, thought = data.embeddings[data.state[held]], data.embeddings[data.thought[held]]
     headline = {}
-    for k, goal in enumerate(data.outcome_goal_texts):
-        if args.goal not in goal:
-            continue
-        label = data.outcome_labels[episodes, k]
+    for column, k in enumerate(goals):
+        goal, label = data.outcome_goal_texts[k], labels[held, column]
         positives = int(data.outcome_labels[split.val_episodes, k].sum())
         if label.min() == label.max():
             print(f"{goal} happened in {positives} of {len(split.val_episodes)} held-out episodes: no AUC")
             continue
-        goal_rows = np.repeat(data.outcome_goals[k:k + 1], int(held.sum()), axis=0)
-        scores = {"critic": model.q(data.embeddings[data.state[held]], data.embeddings[data.thought[held]], goal_rows)}
-        y_train = data.outcome_labels[data.episode[train], k]
-        scores["TF-IDF LR"] = tfidf_logreg(refs, list(texts[train]), y_train, list(texts[held]))[:, 0]
-        scores["boosted trees"] = tfidf_svd_boosting(refs, list(texts[train]), y_train, list(texts[held]))[:, 0]
-        aucs = {name: float(weighted_auc(p, label, one)[0]) for name, p in scores.items()}
+        critic = model.q(state, thought, np.repeat(data.outcome_goals[k:k + 1], len(state), axis=0))
+        scores = {"critic": critic, **{REFERENCE_LABELS[name]: p[:, column] for name, p in refs.items()}}
         print(f"{goal} happened in {positives} of {len(split.val_episodes)} held-out episodes; AUC "
-              + ", ".join(f"{name} {v:.3f}" for name, v in aucs.items()))
-        gaps = {}
-        for ref in ("TF-IDF LR", "boosted trees"):
-            gap = grouped_auc_difference(scores["critic"], scores[ref], label, groups, counts, 0.95)
-            gaps[ref] = gap["mean"]
-            print(f"  critic - {ref}: {gap['mean']:+.3f} [{gap['lo']:+.3f}, {gap['hi']:+.3f}]")
-        key = "_".join(re.findall(r"[a-z0-9]+", goal.lower())[:4])
-        headline[key] = min(gaps.values())
+              + ", ".join(f"{name} {auc(p, label):.3f}" for name, p in scores.items()))
+        gaps = []
+        for name, p in scores.items():
+            if name == "critic":
+                continue
+            gap = grouped_auc_difference(critic, p, label, groups, counts, 0.95)
+            gaps.append(gap["mean"])
+            print(f"  critic - {name}: {gap['mean']:+.3f} [{gap['lo']:+.3f}, {gap['hi']:+.3f}]")
+        headline["_".join(re.findall(r"[a-z0-9]+", goal.lower())[:4])] = min(gaps)
     print(" ".join(f"{k}={v:+.3f}" for k, v in headline.items()))
 
 
