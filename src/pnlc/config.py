@@ -203,6 +203,26 @@ def _type_error(source: str, path: str, msg: str) -> ConfigError:
     return ConfigError(f"{source}: {path}: {msg}")
 
 
+def plain_data(value: Any) -> Any:
+    """`value` as plain JSON-ready data: every mapping (a `Given` view, a built section's read-only
+    mapping) a dict, every tuple a list, recursively."""
+    if isinstance(value, Mapping):
+        return {str(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(v) for v in value]
+    return value
+
+
+def with_overrides(base: Mapping[str, Any], overrides: Mapping[str, Any], where: str, section: str,
+                   source: str) -> dict[str, Any]:
+    """`base` (the `section` of params.yaml) with `overrides` (named `where` in errors) on top; an
+    override key that `section` does not have is an error naming both."""
+    unknown = sorted(set(overrides) - set(base))
+    if unknown:
+        raise ConfigError(f"{source}: {where}: unknown key(s) {', '.join(unknown)}; use keys of {section}")
+    return {**base, **overrides}
+
+
 def build(cls: Any, data: Any, path: str, source: str = "params.yaml") -> Any:
     """Build a (nested) frozen dataclass from plain data, naming the key path on any mismatch."""
     return _convert(cls, data, path, source)

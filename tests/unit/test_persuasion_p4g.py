@@ -257,6 +257,28 @@ def test_p4g_overrides_reach_its_embedder_and_critic_only():
     assert tcfg.learning_rate == plain.learning_rate and tcfg.max_steps == plain.max_steps
 
 
+def test_p4g_nested_overrides_train_and_are_reported_as_plain_data():
+    """A nested override (p4g.critic.goal_mixture) reaches the critic's config and goes into the
+    report as plain JSON, as the experiment writes it."""
+    import copy
+    import json
+
+    import yaml
+
+    from pnlc.config import params_from_dict, plain_data
+    from pnlc.pipeline.train import train_config
+
+    raw = copy.deepcopy(yaml.safe_load(open("params.yaml")))
+    mixture = {"future": 0.1, "final": 0.1, "other_episode": 0.1, "outcome": 0.7}
+    raw["p4g"]["critic"] = {"goal_mixture": mixture, "hidden_sizes": [16]}
+    params = params_from_dict(raw, "params.yaml")
+    cfg = params.section("p4g")
+    assert train_config(params, "default", 0, cfg.critic, "p4g.critic").goal_mixture.outcome == 0.7
+    with pytest.raises(TypeError):
+        json.dumps(dict(cfg.critic))
+    assert json.loads(json.dumps(plain_data(cfg.critic))) == {"goal_mixture": mixture, "hidden_sizes": [16]}
+
+
 @pytest.mark.parametrize("section, overrides, message", [
     ("embed", {"buckets": 64}, r"p4g.embed: unknown key\(s\) buckets; use keys of embed"),
     ("embed", {"lexical_features": "many"}, r"p4g.embed.lexical_features"),

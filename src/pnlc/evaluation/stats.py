@@ -108,11 +108,18 @@ def grouped_auc_difference(scores_a: np.ndarray, scores_b: np.ndarray, labels: n
     if not np.isfinite(point):
         return {"mean": None, "lo": None, "hi": None}
     weights = counts[:, groups]
-    boot = weighted_auc(scores_a, labels, weights) - weighted_auc(scores_b, labels, weights)
+    lo, hi = _finite_percentiles(weighted_auc(scores_a, labels, weights) - weighted_auc(scores_b, labels, weights), ci)
+    return {"mean": float(point), "lo": lo, "hi": hi}
+
+
+def _finite_percentiles(boot: np.ndarray, ci: float) -> tuple[float, float]:
+    """The central `ci` percentile interval of the finite bootstrap values (NaN, NaN where none is)."""
     boot = boot[np.isfinite(boot)]
+    if not boot.size:
+        return float("nan"), float("nan")
     alpha = (1.0 - float(ci)) / 2.0
-    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha]) if boot.size else (np.nan, np.nan)
-    return {"mean": float(point), "lo": float(lo), "hi": float(hi)}
+    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
 
 
 def group_resample_counts(n_groups: int, n_boot: int, seed: int) -> np.ndarray:
@@ -163,9 +170,6 @@ def grouped_auc_interval(scores: np.ndarray, labels: np.ndarray, groups: np.ndar
                                           "groups": int(np.unique(groups).size)}
     if not np.isfinite(point):
         return out
-    boot = weighted_auc(scores, labels, counts[:, groups])
-    boot = boot[np.isfinite(boot)]
-    alpha = (1.0 - float(ci)) / 2.0
-    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha]) if boot.size else (np.nan, np.nan)
-    out.update(auc=float(point), lo=float(lo), hi=float(hi))
+    lo, hi = _finite_percentiles(weighted_auc(scores, labels, counts[:, groups]), ci)
+    out.update(auc=float(point), lo=lo, hi=hi)
     return out

@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from pnlc.config import ConfigError, Params, build
+from pnlc.config import ConfigError, Params, build, plain_data, with_overrides
 from pnlc.data import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -98,10 +98,8 @@ def p4g_embedder(params: Params, overrides: Mapping[str, Any]) -> Any:
     from pnlc.embed import make_embedder
     from pnlc.embed.config import EmbedConfig
 
-    unknown = sorted(set(overrides) - set(params.raw["embed"]))
-    if unknown:
-        raise ConfigError(f"{params.source}: p4g.embed: unknown key(s) {', '.join(unknown)}; use keys of embed")
-    return make_embedder(build(EmbedConfig, {**params.raw["embed"], **overrides}, "p4g.embed", params.source))
+    merged = with_overrides(params.raw["embed"], overrides, "p4g.embed", "embed", params.source)
+    return make_embedder(build(EmbedConfig, merged, "p4g.embed", params.source))
 
 
 def embedding_probe(train_x: np.ndarray, train_labels: np.ndarray, test_x: np.ndarray) -> np.ndarray:
@@ -325,7 +323,7 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
         "critic_minus_best_reference": gap,
         "critic_training": {k: train_metrics[k] for k in ("train", "outcome_goals") if k in train_metrics},
         "embedder_id": embedder.model_id,
-        "overrides": {"embed": dict(cfg.embed), "critic": dict(cfg.critic)},
+        "overrides": {"embed": plain_data(cfg.embed), "critic": plain_data(cfg.critic)},
     }
     plot_reliability(Path(reliability), f"P4G (real human dialogues), held-out states\n{critic_name}",
                      scores[critic_name], labels.astype(np.float64))

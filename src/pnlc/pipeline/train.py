@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
-from pnlc.config import ConfigError, Params, build
+from pnlc.config import ConfigError, Params, build, with_overrides
 from pnlc.pipeline.factory import check_env
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,10 @@ def train_config(params: Params, variant: str, seed: int, overrides: Mapping[str
         raise ConfigError(
             f"{params.source}: train.variants: no variant {variant!r} (have {', '.join(variants)})"
         )
-    overrides = dict(overrides or {})
-    unknown = sorted(set(overrides) - set(section["critic"]))
-    if unknown:
-        raise ConfigError(f"{params.source}: {where}: unknown key(s) {', '.join(unknown)}; use keys of train.critic")
-    merged = {**section["critic"], **variants[variant], **overrides}
+    if overrides and not where:
+        raise ValueError("train_config: overrides need `where`, the params.yaml key they come from")
+    merged = with_overrides({**section["critic"], **variants[variant]}, overrides or {}, str(where), "train.critic",
+                            params.source)
     merged["seed"] = seed
     merged["max_steps"] = params.run.critic_max_steps
     return build(TrainConfig, merged, where if overrides else f"train.variants.{variant}", params.source)
