@@ -78,6 +78,7 @@ def make_value_model(embedder_id: str, dim: int) -> tuple[object, str]:
             "precision": "32-true", "accelerator": "cpu", "seed": 0, "log_every_n_steps": 1,
             "val_every_n_steps": 1, "early_stop_patience": 0, "early_stop_min_delta": 0.0,
             "complement_outcomes": False, "diagnostic_goals_per_transition": 1, "outcome_mc_weight": 0.0,
+            "outcome_mc_goals": "sampled",
         }
     )
     return ValueModel(state, cfg, embedder_id, dim, (), "cpu"), f"pnlc.value ValueModel (twin Q, {dim}-d, hidden 256,256)"

@@ -241,6 +241,8 @@ def test_config_validation():
         make_cfg(expectile=1.0)
     with pytest.raises(ConfigError, match="outcome_mc_weight"):
         make_cfg(outcome_mc_weight=-0.5)
+    with pytest.raises(ConfigError, match="outcome_mc_goals.*sampled or every"):
+        make_cfg(outcome_mc_goals="all")
     cfg = make_cfg()
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
     bad = cfg.to_dict() | {"tau": 0.005}

@@ -106,6 +106,46 @@ def test_the_monte_carlo_term_adds_the_outcome_rows_squared_error_to_the_q_loss(
     assert torch.allclose(losses[2.5] - losses[0.0], 2.5 * mc, atol=1e-6)
 
 
+def test_every_goal_answers_as_the_concatenated_rows_do(data):
+    """Q for every row and every goal, computed with the first layer split, equals forward() on the
+    B * K concatenated rows (with standardised inputs too)."""
+    module = IQLCritic(data.dim, make_cfg(standardize_inputs=True), input_stats=(torch.full((data.dim,), 0.1),
+                                                                                  torch.full((data.dim,), 2.0)))
+    g = torch.randn(3, data.dim)
+    s, a = torch.randn(5, data.dim), torch.randn(5, data.dim)
+    every = module.q.q1.every_goal(s, a, g)
+    rows = module.q.q1(s.repeat_interleave(3, 0), a.repeat_interleave(3, 0), g.repeat(5, 1)).reshape(5, 3)
+    assert every.shape == (5, 3)
+    assert torch.allclose(every, rows, atol=1e-6)
+
+
+def test_the_every_goal_monte_carlo_term_asks_each_outcome_row_about_every_outcome(data):
+    """outcome_mc_goals "every": the same batch as "sampled" (no extra draws) plus every outcome's
+    label per row; the Q loss exceeds the TD loss by w times both heads' squared error over the
+    outcome rows and every outcome goal, each against its own episode's label."""
+    from pnlc.value.losses import masked_squared_error
+
+    sampled = next(iter(TransitionDataModule(data, make_cfg()).train_dataloader()))
+    batch = next(iter(TransitionDataModule(data, make_cfg(outcome_mc_goals="every")).train_dataloader()))
+    for key, value in sampled.items():
+        assert torch.equal(batch[key], value), key
+    k = data.outcome_goals.shape[0]
+    assert batch["outcome_goals"].shape == (k, data.dim) and batch["mc_every_target"].shape == (len(batch["state"]), k)
+    rows = batch["mc_mask"] > 0
+    # the sampled goal's column holds the sampled target on every outcome row
+    sampled_goal = (batch["goal"][rows, None, :] == batch["outcome_goals"][None]).all(-1).float().argmax(1)
+    assert torch.equal(batch["mc_every_target"][rows].gather(1, sampled_goal[:, None])[:, 0], batch["mc_target"][rows])
+    losses = {}
+    for w in (0.0, 1.5):
+        module = IQLCritic(data.dim, make_cfg(outcome_mc_weight=w, outcome_mc_goals="every"))
+        e1, e2 = (x.detach() for x in module.q.both_every_goal(batch["state"], batch["thought"], batch["outcome_goals"]))
+        losses[w] = module.iql_update(batch, *module.configure_optimizers(), lambda loss: loss.backward())[1]
+    mask = batch["mc_mask"][:, None].expand(-1, k)
+    mc = masked_squared_error(e1, batch["mc_every_target"], mask) + masked_squared_error(e2, batch["mc_every_target"], mask)
+    assert mc > 0
+    assert torch.allclose(losses[1.5] - losses[0.0], 1.5 * mc, atol=1e-6)
+
+
 def test_fast_dev_run_through_the_real_trainer(tmp_path, data):
     cfg = make_cfg(log_every_n_steps=1)
     module = IQLCritic(data.dim, cfg)

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 PRECISIONS = ("32-true", "bf16-mixed")
 ACCELERATORS = ("auto", "cpu", "cuda", "gpu")
+OUTCOME_MC_GOALS = ("sampled", "every")  # which outcome goals the Monte-Carlo term asks each outcome row about
 
 
 class ConfigError(ValueError):
@@ -87,6 +88,9 @@ class TrainConfig:
                            is an outcome sentence, the squared error of Q against what happened by the
                            episode's end (for the scalar critic, every row against the success); 0 =
                            the TD loss alone, as IQL has it
+    outcome_mc_goals:      "sampled" = that term asks each such row about its sampled outcome goal;
+                           "every" = about every outcome goal (K answers per row, each against what
+                           happened): a rare outcome then gets a label from every outcome row
     """
 
     hidden_sizes: tuple[int, ...]
@@ -114,6 +118,7 @@ class TrainConfig:
     complement_outcomes: bool
     diagnostic_goals_per_transition: int
     outcome_mc_weight: float = 0.0
+    outcome_mc_goals: str = "sampled"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))
@@ -136,6 +141,8 @@ class TrainConfig:
         _check(isinstance(self.outcome_mc_weight, (int, float)) and not isinstance(self.outcome_mc_weight, bool)
                and math.isfinite(self.outcome_mc_weight) and self.outcome_mc_weight >= 0,
                "outcome_mc_weight", self.outcome_mc_weight, "a finite number >= 0")
+        _check(self.outcome_mc_goals in OUTCOME_MC_GOALS, "outcome_mc_goals", self.outcome_mc_goals,
+               " or ".join(OUTCOME_MC_GOALS))
         _check(isinstance(self.complement_outcomes, bool), "complement_outcomes", self.complement_outcomes,
                "true or false")
         if not isinstance(self.goal_mixture, GoalMixture):

@@ -89,7 +89,8 @@ class RelabeledBatches:
         index = torch.randint(self.split.num_transitions, (self.cfg.batch_size,),
                               generator=self.generator, device=self.split.device)
         return relabeled_batch(self.split, index, self.cfg.goal_mixture, self.cfg.discount,
-                               self.cfg.goal_match_threshold, self.cfg.goal_conditioned, self.generator)
+                               self.cfg.goal_match_threshold, self.cfg.goal_conditioned, self.generator,
+                               every_outcome=self.cfg.outcome_mc_goals == "every")
 
     def __iter__(self) -> Iterator[dict[str, "Tensor"]]:
         while True:

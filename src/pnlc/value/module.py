@@ -37,7 +37,8 @@ class IQLCritic(L.LightningModule):
     2. Q step:      minimise E[(r + discount (1 - r)(1 - terminal) V(s', g) - Q_i(s, a, g))^2] for both
                     twin heads, with V(s', g) from the V just updated in step 1; with
                     outcome_mc_weight w > 0, plus w E_outcome[(label - Q_i(s, a, g))^2] over the rows
-                    whose goal is an outcome sentence (its Monte-Carlo return);
+                    whose goal is an outcome sentence (its Monte-Carlo return); with outcome_mc_goals
+                    "every", over those rows and every outcome sentence g_k, not only the sampled one;
     3. target step: Q_target <- (1 - target_update_rate) Q_target + target_update_rate Q.
 
     All outputs are sigmoid-bounded, so V and Q read as probabilities. With goal_conditioned = False
@@ -104,7 +105,11 @@ class IQLCritic(L.LightningModule):
             target = td_target(batch["reward"], batch["terminal"], batch["discount"], v_next)
         q1, q2 = self.q.both(state, thought, goal)
         lq = q_loss(q1, target, "mean") + q_loss(q2, target, "mean")
-        if self.cfg.outcome_mc_weight > 0:
+        if self.cfg.outcome_mc_weight > 0 and "outcome_goals" in batch:
+            mc, mask = batch["mc_every_target"], batch["mc_mask"][:, None].expand_as(batch["mc_every_target"])
+            e1, e2 = self.q.both_every_goal(state, thought, batch["outcome_goals"])
+            lq = lq + self.cfg.outcome_mc_weight * (masked_squared_error(e1, mc, mask) + masked_squared_error(e2, mc, mask))
+        elif self.cfg.outcome_mc_weight > 0:
             mc, mask = batch["mc_target"], batch["mc_mask"]
             lq = lq + self.cfg.outcome_mc_weight * (masked_squared_error(q1, mc, mask) + masked_squared_error(q2, mc, mask))
         q_optimizer.zero_grad(set_to_none=True)

@@ -69,6 +69,17 @@ class QNet(nn.Module):
         parts = [self.inputs(x) for x in parts]
         return torch.sigmoid(self.net(torch.cat(parts, dim=-1))).squeeze(-1)
 
+    def every_goal(self, state: Tensor, thought: Tensor, goals: Tensor) -> Tensor:
+        """Q(s_i, a_i, g_k) for every row i and every goal k of `goals` [K, D]: [B, K], the same values
+        as forward() on the B * K concatenated rows. The first layer is linear in [s; a; g], so its
+        state-and-thought part is computed once per row and its goal part once per goal."""
+        first, rest = self.net[0], self.net[1:]
+        d = state.shape[-1]
+        w = first.weight
+        rows = torch.cat([self.inputs(state), self.inputs(thought)], dim=-1) @ w[:, : 2 * d].T + first.bias
+        per_goal = self.inputs(goals) @ w[:, 2 * d:].T
+        return torch.sigmoid(rest(rows[:, None, :] + per_goal[None, :, :])).squeeze(-1)
+
 
 class TwinQ(nn.Module):
     """Two independent Q networks; forward() is their minimum (pessimistic), both() returns both."""
@@ -83,3 +94,7 @@ class TwinQ(nn.Module):
 
     def forward(self, state: Tensor, thought: Tensor, goal: Tensor | None = None) -> Tensor:
         return torch.minimum(*self.both(state, thought, goal))
+
+    def both_every_goal(self, state: Tensor, thought: Tensor, goals: Tensor) -> tuple[Tensor, Tensor]:
+        """Both heads' Q for every row and every goal of `goals` [K, D]: two [B, K]."""
+        return self.q1.every_goal(state, thought, goals), self.q2.every_goal(state, thought, goals)

@@ -221,11 +221,15 @@ def relabeled_batch(
     goal_match_threshold: float,
     goal_conditioned: bool,
     generator: "torch.Generator",
+    every_outcome: bool = False,
 ) -> dict[str, "Tensor"]:
     """A training batch for `index`: state, thought, next_state, goal (if goal-conditioned)
     embeddings, reward, terminal and per-sample discount; mc_target and mc_mask give the Monte-Carlo
     return of the rows that ask about an outcome (an outcome goal's label at the episode's end; for
-    the scalar critic, every row: the episode's success)."""
+    the scalar critic, every row: the episode's success). every_outcome (goal-conditioned, outcome
+    goals present) adds outcome_goals [K, D], the K outcome sentences' embeddings, and
+    mc_every_target [B, K], every outcome's label at the end of each row's episode. None of this
+    draws from `generator`, so the batch is otherwise the same."""
     import torch
 
     table = split.goal_table
@@ -236,6 +240,9 @@ def relabeled_batch(
         batch.update(next_state=goals["next_state"], goal=goals["goal"], reward=goals["reward"],
                      discount=goals["discount"], terminal=goals["terminal"], mc_target=goals["outcome_label"],
                      mc_mask=goals["is_outcome"])
+        if every_outcome and split.num_outcome_goals:
+            batch.update(outcome_goals=table[split.num_texts:],
+                         mc_every_target=split.outcome_labels[split.episode[index]])
     else:
         batch["next_state"] = table[split.next_state[index]]
         batch["reward"] = split.success[split.episode[index]] * batch["terminal"]
