@@ -10,7 +10,11 @@ fitted to the training persuader turns' donations, reads either
   exactly as `embed.lexical_features: H` makes them (embed/lexical.py: MurmurHash3, signed, unit
   length), without the encoder's vector; or
 - the TF-IDF reference's input (`train.references`: a vocabulary fitted to the training texts,
-  inverse document frequencies, state and thought joined).
+  inverse document frequencies, state and thought joined);
+- the two crossed, at C = 1: the same hashing on state and thought joined into one text (one weight
+  per word wherever it stands), and the TF-IDF vocabulary on state and thought apart (each with its
+  own weights, as the critic's input has them). Together they tell whether the reference gains by
+  its fitted vocabulary or by reading the two texts as one bag.
 
 Each is scored on every held-out persuader turn, overall and by third of the dialogue: how far a
 critic reading hashed words can get at best if it were a linear model of them, and what the fitted
@@ -85,6 +89,13 @@ def main() -> None:
             print(f"hashed words, {h} buckets each, C={c:g}: " + " / ".join(f"{v:.3f}" for v in row), flush=True)
             if c == 1.0:
                 headline[f"hashed_{h}"] = row[0]
+        if h == max(args.buckets):
+            joined_train, joined_test = (vec.transform([critic_text(state(s), s.thought) for s in part])
+                                         for part in (train, test))
+            row = scores(fit(joined_train, joined_test, 1.0))
+            print(f"hashed words, {h} buckets, state and thought joined, C=1: " + " / ".join(f"{v:.3f}" for v in row),
+                  flush=True)
+            headline[f"hashed_{h}_joined"] = row[0]
     refs = reference_config(params)
     x_train, x_test = _tfidf(refs, [critic_text(state(s), s.thought) for s in train],
                              [critic_text(state(s), s.thought) for s in test])
@@ -93,6 +104,11 @@ def main() -> None:
         print(f"TF-IDF (train.references' vocabulary), C={c:g}: " + " / ".join(f"{v:.3f}" for v in row), flush=True)
         if c == 1.0:
             headline["tfidf"] = row[0]
+    state_train, state_test = _tfidf(refs, [state(s) for s in train], [state(s) for s in test])
+    thought_train, thought_test = _tfidf(refs, [s.thought for s in train], [s.thought for s in test])
+    row = scores(fit(sp.hstack([state_train, thought_train]).tocsr(), sp.hstack([state_test, thought_test]).tocsr(), 1.0))
+    print("TF-IDF, state and thought apart (a vocabulary each), C=1: " + " / ".join(f"{v:.3f}" for v in row), flush=True)
+    headline["tfidf_apart"] = row[0]
     print(" ".join(f"{k}={v:.3f}" for k, v in headline.items()))
 
 
