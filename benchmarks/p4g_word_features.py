@@ -65,50 +65,44 @@ def main() -> None:
     y_test = np.array([s.label for s in test], dtype=int)
     thirds = np.array([s.third for s in test])
 
-    def state(s):
-        return state_text(s, "dialogue", cfg.dialogue_window)
+    def texts(states) -> dict[str, list[str]]:
+        state = [state_text(s, "dialogue", cfg.dialogue_window) for s in states]
+        thought = [s.thought for s in states]
+        return {"state": state, "thought": thought, "joined": [critic_text(a, b) for a, b in zip(state, thought)]}
 
-    def scores(p: np.ndarray) -> list[float]:
-        return [roc_auc_score(y_test, p)] + [roc_auc_score(y_test[thirds == t], p[thirds == t]) for t in THIRDS]
+    text_train, text_test = texts(train), texts(test)
+    headline = {}
 
-    def fit(x_train, x_test, c: float) -> np.ndarray:
-        return LogisticRegression(C=c, max_iter=2000).fit(x_train, y_train).predict_proba(x_test)[:, 1]
+    def report(label: str, x_train, x_test, c: float, key: str | None = None) -> None:
+        """Fit at C = c, print the held-out AUC overall and by third, keep the overall one as `key`."""
+        p = LogisticRegression(C=c, max_iter=2000).fit(x_train, y_train).predict_proba(x_test)[:, 1]
+        row = [roc_auc_score(y_test, p)] + [roc_auc_score(y_test[thirds == t], p[thirds == t]) for t in THIRDS]
+        print(f"{label}, C={c:g}: " + " / ".join(f"{v:.3f}" for v in row), flush=True)
+        if key is not None:
+            headline[key] = row[0]
 
     print(f"{len(train_eps)} training / {len(test_eps)} held-out dialogues, {len(train)} / {len(test)} persuader turns; "
           f"state text: the last {cfg.dialogue_window} lines; AUC all / {' / '.join(THIRDS)}")
-    headline = {}
     for h in args.buckets:
         vec = HashingVectorizer(n_features=h, ngram_range=NGRAMS, lowercase=True, alternate_sign=True, norm="l2")
 
-        def words(states):
-            return sp.hstack([vec.transform([state(s) for s in states]), vec.transform([s.thought for s in states])]).tocsr()
+        def apart(part: dict[str, list[str]]):
+            return sp.hstack([vec.transform(part["state"]), vec.transform(part["thought"])]).tocsr()
 
-        x_train, x_test = words(train), words(test)
+        x_train, x_test = apart(text_train), apart(text_test)
         for c in args.c:
-            row = scores(fit(x_train, x_test, c))
-            print(f"hashed words, {h} buckets each, C={c:g}: " + " / ".join(f"{v:.3f}" for v in row), flush=True)
-            if c == 1.0:
-                headline[f"hashed_{h}"] = row[0]
+            report(f"hashed words, {h} buckets each", x_train, x_test, c, f"hashed_{h}" if c == 1.0 else None)
         if h == max(args.buckets):
-            joined_train, joined_test = (vec.transform([critic_text(state(s), s.thought) for s in part])
-                                         for part in (train, test))
-            row = scores(fit(joined_train, joined_test, 1.0))
-            print(f"hashed words, {h} buckets, state and thought joined, C=1: " + " / ".join(f"{v:.3f}" for v in row),
-                  flush=True)
-            headline[f"hashed_{h}_joined"] = row[0]
+            report(f"hashed words, {h} buckets, state and thought joined", vec.transform(text_train["joined"]),
+                   vec.transform(text_test["joined"]), 1.0, f"hashed_{h}_joined")
     refs = reference_config(params)
-    x_train, x_test = _tfidf(refs, [critic_text(state(s), s.thought) for s in train],
-                             [critic_text(state(s), s.thought) for s in test])
+    x_train, x_test = _tfidf(refs, text_train["joined"], text_test["joined"])
     for c in args.c:
-        row = scores(fit(x_train, x_test, c))
-        print(f"TF-IDF (train.references' vocabulary), C={c:g}: " + " / ".join(f"{v:.3f}" for v in row), flush=True)
-        if c == 1.0:
-            headline["tfidf"] = row[0]
-    state_train, state_test = _tfidf(refs, [state(s) for s in train], [state(s) for s in test])
-    thought_train, thought_test = _tfidf(refs, [s.thought for s in train], [s.thought for s in test])
-    row = scores(fit(sp.hstack([state_train, thought_train]).tocsr(), sp.hstack([state_test, thought_test]).tocsr(), 1.0))
-    print("TF-IDF, state and thought apart (a vocabulary each), C=1: " + " / ".join(f"{v:.3f}" for v in row), flush=True)
-    headline["tfidf_apart"] = row[0]
+        report("TF-IDF (train.references' vocabulary)", x_train, x_test, c, "tfidf" if c == 1.0 else None)
+    (state_train, state_test), (thought_train, thought_test) = (
+        _tfidf(refs, text_train[k], text_test[k]) for k in ("state", "thought"))
+    report("TF-IDF, state and thought apart (a vocabulary each)", sp.hstack([state_train, thought_train]).tocsr(),
+           sp.hstack([state_test, thought_test]).tocsr(), 1.0, "tfidf_apart")
     print(" ".join(f"{k}={v:.3f}" for k, v in headline.items()))
 
 
