@@ -56,6 +56,19 @@ def test_real_file_counts_and_mean(real_episodes):
 
 
 @pytest.mark.realdata
+def test_experiment_episodes_keep_the_data_order_and_split_into_a_partition(real_episodes):
+    from pnlc.pipeline.p4g import p4g_episodes, split_dialogues
+
+    eps = p4g_episodes(P4G_DIR)
+    assert [e.task_id for e in eps] == [e.task_id for e in real_episodes if e.steps]
+    assert all(e.info["goal_outcomes"] == dict(p4g_goal_outcomes(e)) for e in eps[:20])
+    train, test = split_dialogues(P4G_DIR, 0.8, 0)
+    train_idx, test_idx = split_by_dialogue(len(eps), 0.8, 0)
+    assert [e.task_id for e in train] == [eps[i].task_id for i in train_idx]
+    assert [e.task_id for e in test] == [eps[i].task_id for i in test_idx]
+
+
+@pytest.mark.realdata
 def test_real_file_annotations_and_summaries(real_episodes):
     eps = real_episodes
     annotated = [e for e in eps if e.info["annotated"]]

@@ -79,15 +79,22 @@ def state_text(state: Any, mode: str, window: int) -> str:
     return state.summary if mode == "summary" else dialogue_window(state.prefix.split("\n"), window)
 
 
-def split_dialogues(data_dir: Path, train_fraction: float, seed: int) -> tuple[list[Any], list[Any]]:
-    """The P4G dialogues that have persuader turns, each with its goal outcomes in `info`, split by
-    dialogue into (training, held-out) episodes."""
-    from pnlc.envs.persuasion.p4g import load_p4g, p4g_goal_outcomes, split_by_dialogue
+def p4g_episodes(data_dir: Path) -> list[Any]:
+    """The P4G dialogues that have persuader turns, in the data's order, each with its goal
+    outcomes in `info`."""
+    from pnlc.envs.persuasion.p4g import load_p4g, p4g_goal_outcomes
 
-    episodes = [
+    return [
         dataclasses.replace(ep, info={**dict(ep.info), "goal_outcomes": dict(p4g_goal_outcomes(ep))})
         for ep in load_p4g(data_dir) if ep.steps
     ]
+
+
+def split_dialogues(data_dir: Path, train_fraction: float, seed: int) -> tuple[list[Any], list[Any]]:
+    """`p4g_episodes` split by dialogue into (training, held-out) episodes."""
+    from pnlc.envs.persuasion.p4g import split_by_dialogue
+
+    episodes = p4g_episodes(data_dir)
     train_idx, test_idx = split_by_dialogue(len(episodes), train_fraction, seed)
     return [episodes[i] for i in train_idx], [episodes[i] for i in test_idx]
 
@@ -210,50 +217,48 @@ def p4g_table(report: dict[str, Any]) -> Any:
     )
 
 
-def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, table_dir: Path,
-                   threads: int = 1, timing_out: Path | None = None) -> dict[str, Any]:
-    """Train the critic on the training dialogues (in a temporary folder), score it and the text
-    references on the held-out ones, and write the metrics, the AUC figure, the critic's
-    reliability figure and the table (`table_dir`/p4g.{csv,md,tex}). Wall-clock figures differ
-    between runs, so they go to `timing_out` (results/timing/), never into the metrics."""
+@dataclasses.dataclass(frozen=True)
+class HeldoutScores:
+    """Every model's P(the donor gives anything) at each held-out persuader turn."""
+
+    scores: dict[str, np.ndarray]  # model name -> [n] (the critic's float32); the critic first
+    labels: np.ndarray  # int [n]: the dialogue's donor gave anything
+    thirds: np.ndarray  # str [n]: early / middle / late
+    dialogues: np.ndarray  # int64 [n]: index into the held-out episodes
+    train_metrics: dict[str, Any]  # the critic's training metrics (value.train.fit)
+    seconds: dict[str, float]  # wall clock: critic (embedding and training), probe, references
+    embedder_id: str
+
+
+def state_views(mode: str, window: int) -> tuple[str, str]:
+    """(description, short name) of the critic's state text, for the report and the model names."""
+    if mode == "summary":
+        return "the rule-based summary", "summary"
+    return f"the last {window} lines of the dialogue", f"last {window} dialogue lines"
+
+
+def score_heldout(params: Params, train_eps: Sequence[Any], test_eps: Sequence[Any], threads: int = 1
+                  ) -> HeldoutScores:
+    """Train the critic on `train_eps` (in a temporary folder), fit the linear probe on its inputs
+    and the text references to the same dialogues' states, and score them all on `test_eps`."""
     import tempfile
 
     import torch
 
     from pnlc.envs.persuasion.p4g import AGREES, p4g_states
-    from pnlc.evaluation.stats import group_resample_counts
-    from pnlc.evaluation.tables import write_table
     from pnlc.pipeline.annotate import build_transitions
     from pnlc.pipeline.factory import METRIC_SCALE
     from pnlc.pipeline.train import reference_config, train_config
     from pnlc.value.checkpoint import load_critic
-    from pnlc.value.diagnostics import plot_reliability
     from pnlc.value.references import REFERENCE_LABELS, critic_text, reference_probabilities
-    from pnlc.value.train import TIMING_KEY, fit
+    from pnlc.value.train import fit
 
-    t_start = time.perf_counter()
     cfg = params.section("p4g")
-    data_dir = Path(cfg.data_dir)
-    if not (data_dir / "full_data.json").exists():
-        raise ConfigError(
-            f"{params.source}: p4g.data_dir: {data_dir} has no full_data.json; point it at the "
-            "PersuasionForGood folder"
-        )
-    if cfg.state_text not in STATE_TEXTS:
-        raise ConfigError(f"{params.source}: p4g.state_text: {cfg.state_text!r} is not one of {STATE_TEXTS}")
-    if cfg.dialogue_window < 1:
-        raise ConfigError(f"{params.source}: p4g.dialogue_window: {cfg.dialogue_window} must be at least 1")
-    boot = build(BootstrapConfig, cfg.bootstrap, "p4g.bootstrap", params.source)
     refs = reference_config(params)
     torch.set_num_threads(max(1, threads))
-    train_eps, test_eps = split_dialogues(data_dir, cfg.train_fraction, cfg.split_seed)
     train_states, states = p4g_states(train_eps), p4g_states(test_eps)
-    log.info("P4G: %d training and %d held-out dialogues (state text: %s)", len(train_eps), len(test_eps),
-             cfg.state_text)
-
     mode, window = cfg.state_text, cfg.dialogue_window
-    view = "the rule-based summary" if mode == "summary" else f"the last {window} lines of the dialogue"
-    short = "summary" if mode == "summary" else f"last {window} dialogue lines"
+    _, short = state_views(mode, window)
     embedder = p4g_embedder(params, cfg.embed)
     t0 = time.perf_counter()
     data, _ = build_transitions(train_eps, critic_state_texts(train_eps, train_states, mode, window), embedder,
@@ -294,6 +299,46 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
             for ref, p in probs.items():
                 scores[f"{REFERENCE_LABELS[ref]} ({view_name})"] = p[:, 0]
     reference_seconds = time.perf_counter() - t0
+    return HeldoutScores(
+        scores=scores,
+        labels=labels, thirds=thirds, dialogues=dialogues, train_metrics=train_metrics,
+        seconds={"critic": critic_seconds, "probe": probe_seconds, "references": reference_seconds},
+        embedder_id=embedder.model_id,
+    )
+
+
+def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, table_dir: Path,
+                   threads: int = 1, timing_out: Path | None = None) -> dict[str, Any]:
+    """Train the critic on the training dialogues, score it and the text references on the
+    held-out ones (`score_heldout`), and write the metrics, the AUC figure, the critic's
+    reliability figure and the table (`table_dir`/p4g.{csv,md,tex}). Wall-clock figures differ
+    between runs, so they go to `timing_out` (results/timing/), never into the metrics."""
+    from pnlc.envs.persuasion.p4g import AGREES
+    from pnlc.evaluation.stats import group_resample_counts
+    from pnlc.evaluation.tables import write_table
+    from pnlc.value.diagnostics import plot_reliability
+    from pnlc.value.train import TIMING_KEY
+
+    t_start = time.perf_counter()
+    cfg = params.section("p4g")
+    data_dir = Path(cfg.data_dir)
+    if not (data_dir / "full_data.json").exists():
+        raise ConfigError(
+            f"{params.source}: p4g.data_dir: {data_dir} has no full_data.json; point it at the "
+            "PersuasionForGood folder"
+        )
+    if cfg.state_text not in STATE_TEXTS:
+        raise ConfigError(f"{params.source}: p4g.state_text: {cfg.state_text!r} is not one of {STATE_TEXTS}")
+    if cfg.dialogue_window < 1:
+        raise ConfigError(f"{params.source}: p4g.dialogue_window: {cfg.dialogue_window} must be at least 1")
+    boot = build(BootstrapConfig, cfg.bootstrap, "p4g.bootstrap", params.source)
+    train_eps, test_eps = split_dialogues(data_dir, cfg.train_fraction, cfg.split_seed)
+    log.info("P4G: %d training and %d held-out dialogues (state text: %s)", len(train_eps), len(test_eps),
+             cfg.state_text)
+    mode, window = cfg.state_text, cfg.dialogue_window
+    view, _ = state_views(mode, window)
+    held = score_heldout(params, train_eps, test_eps, threads)
+    scores, labels, thirds, dialogues = held.scores, held.labels, held.thirds, held.dialogues
 
     t0 = time.perf_counter()
     counts = group_resample_counts(len(test_eps), boot.samples, boot.seed)
@@ -307,12 +352,13 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
                                       np.asarray(scores[best], dtype=np.float64), labels, thirds, dialogues, counts,
                                       boot.confidence)}
     bootstrap_seconds = time.perf_counter() - t0
+    train_metrics = held.train_metrics
     report = {
         "goal": AGREES,
         "data": "PersuasionForGood (real human dialogues)",
         "dialogues": {"train": len(train_eps), "test": len(test_eps)},
         "split_seed": cfg.split_seed,
-        "heldout_states": len(states),
+        "heldout_states": len(labels),
         "heldout_donor_rate": float(labels.mean()),
         "state_text": mode,
         "dialogue_window": window if mode == "dialogue" else None,
@@ -322,7 +368,7 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
         "critic": critic_name,
         "critic_minus_best_reference": gap,
         "critic_training": {k: train_metrics[k] for k in ("train", "outcome_goals") if k in train_metrics},
-        "embedder_id": embedder.model_id,
+        "embedder_id": held.embedder_id,
         "overrides": {"embed": plain_data(cfg.embed), "critic": plain_data(cfg.critic)},
     }
     plot_reliability(Path(reliability), f"P4G (real human dialogues), held-out states\n{critic_name}",
@@ -330,9 +376,7 @@ def p4g_experiment(params: Params, out: Path, figure: Path, reliability: Path, t
     plot_aucs(results, Path(figure))
     write_table(p4g_table(report), table_dir)
     train_timing = train_metrics.get(TIMING_KEY)
-    seconds = {"critic": critic_seconds, "probe": probe_seconds, "references": reference_seconds,
-               "bootstrap": bootstrap_seconds,
-               "total": time.perf_counter() - t_start}
+    seconds = {**held.seconds, "bootstrap": bootstrap_seconds, "total": time.perf_counter() - t_start}
     atomic_write_text(out, json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")
     if timing_out is not None:
         timing = {"what": "wall-clock seconds of the P4G experiment (measured; differ between runs)",
