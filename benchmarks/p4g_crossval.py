@@ -79,14 +79,19 @@ def fold_scores(raw: dict, source: str, fold: int, test_idx: list[int]) -> dict:
     }
 
 
-def fold_mean_difference(parts: list[dict], a: str, b: str, mask_of, seed: int) -> dict:
-    """Mean over folds of AUC(a) − AUC(b) on each fold's masked states, with a percentile bootstrap
-    that resamples dialogues within each fold (stratified by fold)."""
+def column_mask(thirds: np.ndarray, column: str) -> np.ndarray:
+    """The states of one table column: every state ("all") or one third of the dialogues."""
+    return np.ones(len(thirds), dtype=bool) if column == "all" else thirds == column
+
+
+def fold_mean_difference(parts: list[dict], a: str, b: str, column: str, seed: int) -> dict:
+    """Mean over folds of AUC(a) − AUC(b) on each fold's states of `column`, with a percentile
+    bootstrap that resamples dialogues within each fold (stratified by fold)."""
     from pnlc.evaluation.stats import group_resample_counts, weighted_auc
 
     points, boots = [], []
     for k, part in enumerate(parts):
-        mask = mask_of(part)
+        mask = column_mask(part["thirds"], column)
         labels = part["labels"][mask]
         _, groups = np.unique(part["dialogues"][mask], return_inverse=True)
         counts = group_resample_counts(int(groups.max()) + 1, SAMPLES, seed + k)
@@ -102,8 +107,8 @@ def fold_mean_difference(parts: list[dict], a: str, b: str, mask_of, seed: int) 
             "hi": float(np.percentile(mean, 100 - tail)), "per_fold": [float(p) for p in points]}
 
 
-def interval(d: dict, key: str = "mean") -> str:
-    return f"{d[key]:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}]"
+def interval(d: dict) -> str:
+    return f"{d['mean']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}]"
 
 
 def main() -> None:
@@ -152,7 +157,7 @@ def main() -> None:
     thirds = np.concatenate([p["thirds"] for p in parts])
     dialogues = np.concatenate([p["dialogues"] for p in parts])
     counts = group_resample_counts(n, SAMPLES, args.seed)
-    masks = {c: np.ones(len(labels), dtype=bool) if c == "all" else thirds == c for c in COLUMNS}
+    masks = {c: column_mask(thirds, c) for c in COLUMNS}
 
     pooled = {name: {c: grouped_auc_interval(p[masks[c]], labels[masks[c]], dialogues[masks[c]], counts, CONFIDENCE)
                      for c in COLUMNS} for name, p in scores.items()}
@@ -170,9 +175,7 @@ def main() -> None:
         for c in COLUMNS:
             m = masks[c]
             p = grouped_auc_difference(scores[critic][m], scores[ref][m], labels[m], dialogues[m], counts, CONFIDENCE)
-            f = fold_mean_difference(parts, critic, ref,
-                                     (lambda part, c=c: np.ones(len(part["labels"]), bool) if c == "all"
-                                      else part["thirds"] == c), args.seed)
+            f = fold_mean_difference(parts, critic, ref, c, args.seed)
             if ref == best:
                 fold_best[c] = f
             print(f"  {ref[:60]:60s} {c:6s} pooled {interval(p)} | folds {interval(f)}; per fold "
