@@ -162,7 +162,7 @@ def _checkpoint(tmp_path, embedder_id: str, dim: int, goal_conditioned: bool = T
             "precision": "32-true", "accelerator": "cpu", "seed": 0, "log_every_n_steps": 1,
             "val_every_n_steps": 1, "early_stop_patience": 0, "early_stop_min_delta": 0.0,
             "complement_outcomes": complements is not None, "diagnostic_goals_per_transition": 1,
-            "outcome_mc_weight": 0.0, "outcome_mc_goals": "sampled",
+            "outcome_mc_weight": 0.0, "outcome_mc_goals": "sampled", "outcome_mc_loss": "squared",
         }
     )
     path = tmp_path / "critic.ckpt"

@@ -243,6 +243,8 @@ def test_config_validation():
         make_cfg(outcome_mc_weight=-0.5)
     with pytest.raises(ConfigError, match="outcome_mc_goals.*sampled or every"):
         make_cfg(outcome_mc_goals="all")
+    with pytest.raises(ConfigError, match="outcome_mc_loss.*squared or log"):
+        make_cfg(outcome_mc_loss="bce")
     cfg = make_cfg()
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
     bad = cfg.to_dict() | {"tau": 0.005}

@@ -106,6 +106,44 @@ def test_the_monte_carlo_term_adds_the_outcome_rows_squared_error_to_the_q_loss(
     assert torch.allclose(losses[2.5] - losses[0.0], 2.5 * mc, atol=1e-6)
 
 
+@pytest.mark.parametrize("goals", ["sampled", "every"])
+def test_the_log_loss_monte_carlo_term_adds_both_heads_log_loss_over_the_outcome_rows(data, goals):
+    """outcome_mc_loss "log": the Q loss exceeds the TD loss alone by w times both heads' binary log
+    loss against the outcome labels (computed here from the formula), over the outcome rows only."""
+    batch = next(iter(TransitionDataModule(data, make_cfg(outcome_mc_goals=goals)).train_dataloader()))
+    if goals == "every":
+        target, mask = batch["mc_every_target"], batch["mc_mask"][:, None].expand_as(batch["mc_every_target"])
+    else:
+        target, mask = batch["mc_target"], batch["mc_mask"]
+    losses = {}
+    for w in (0.0, 0.7):
+        module = IQLCritic(data.dim, make_cfg(outcome_mc_weight=w, outcome_mc_goals=goals, outcome_mc_loss="log"))
+        with torch.no_grad():
+            heads = (module.q.both_every_goal(batch["state"], batch["thought"], batch["outcome_goals"]) if goals == "every"
+                     else module.q.both(batch["state"], batch["thought"], batch["goal"]))
+        losses[w] = module.iql_update(batch, *module.configure_optimizers(), lambda loss: loss.backward())[1]
+    mc = sum((mask * -(target * q.log() + (1 - target) * (1 - q).log())).sum() / mask.sum() for q in heads)
+    assert mc > 0
+    assert torch.allclose(losses[0.7] - losses[0.0], 0.7 * mc, atol=1e-5)
+
+
+def test_the_log_loss_pulls_a_rare_positive_as_hard_as_a_common_one():
+    """At Q = 0.02 on a row whose outcome happened, the squared error's pull on Q's logit has faded to
+    2 (1 - q) q (about 0.04); the log loss's is 1 - q whatever q is. That is why rare outcomes
+    (a few per cent of episodes) are learnt slowly under squared error."""
+    from pnlc.value.losses import masked_log_loss, masked_squared_error
+
+    for q0 in (0.02, 0.5):
+        grads = {}
+        for name, loss in (("squared", masked_squared_error), ("log", masked_log_loss)):
+            logit = torch.logit(torch.tensor([q0])).requires_grad_(True)
+            loss(torch.sigmoid(logit), torch.ones(1), torch.ones(1)).backward()
+            grads[name] = -float(logit.grad)
+        assert grads["log"] == pytest.approx(1 - q0, rel=1e-4)
+        assert grads["squared"] == pytest.approx(2 * (1 - q0) * q0 * (1 - q0), rel=1e-4)
+    assert masked_log_loss(torch.tensor([0.3, 0.9]), torch.tensor([1.0, 0.0]), torch.tensor([0.0, 0.0])) == 0
+
+
 def test_every_goal_answers_as_the_concatenated_rows_do(data):
     """Q for every row and every goal, computed with the first layer split, equals forward() on the
     B * K concatenated rows (with standardised inputs too)."""

@@ -245,7 +245,9 @@ def load_critic(path: str | os.PathLike[str], expected_embedder_id: str | None =
          # ... and before early stopping and complementary outcomes, for max_steps, each goal on its own
          "early_stop_patience": 0, "early_stop_min_delta": 0.0, "complement_outcomes": False,
          # ... and before the Monte-Carlo outcome term, on the TD loss alone
-         "outcome_mc_weight": 0.0, "outcome_mc_goals": "sampled", **payload["config"]}
+         "outcome_mc_weight": 0.0, "outcome_mc_goals": "sampled",
+         # ... and before its log loss, scored by squared error
+         "outcome_mc_loss": "squared", **payload["config"]}
     )
     rates = payload.get("base_rates")
     base_rates = None if rates is None else BaseRates(tuple(float(r) for r in rates["outcomes"]), float(rates["success"]))

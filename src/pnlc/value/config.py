@@ -9,6 +9,7 @@ from typing import Any, Mapping
 PRECISIONS = ("32-true", "bf16-mixed")
 ACCELERATORS = ("auto", "cpu", "cuda", "gpu")
 OUTCOME_MC_GOALS = ("sampled", "every")  # which outcome goals the Monte-Carlo term asks each outcome row about
+OUTCOME_MC_LOSSES = ("squared", "log")  # how the Monte-Carlo term scores Q against what happened
 
 
 class ConfigError(ValueError):
@@ -91,6 +92,10 @@ class TrainConfig:
     outcome_mc_goals:      "sampled" = that term asks each such row about its sampled outcome goal;
                            "every" = about every outcome goal (K answers per row, each against what
                            happened): a rare outcome then gets a label from every outcome row
+    outcome_mc_loss:       how that term scores Q against the label: "squared" = (label - Q)^2;
+                           "log" = the log loss -[label log Q + (1 - label) log(1 - Q)], whose pull on
+                           Q's logit is label - Q and does not fade where Q is near 0 or 1 (a rare
+                           outcome's positives are learnt as fast as the common outcomes')
     """
 
     hidden_sizes: tuple[int, ...]
@@ -119,6 +124,7 @@ class TrainConfig:
     diagnostic_goals_per_transition: int
     outcome_mc_weight: float = 0.0
     outcome_mc_goals: str = "sampled"
+    outcome_mc_loss: str = "squared"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))
@@ -143,6 +149,8 @@ class TrainConfig:
                "outcome_mc_weight", self.outcome_mc_weight, "a finite number >= 0")
         _check(self.outcome_mc_goals in OUTCOME_MC_GOALS, "outcome_mc_goals", self.outcome_mc_goals,
                " or ".join(OUTCOME_MC_GOALS))
+        _check(self.outcome_mc_loss in OUTCOME_MC_LOSSES, "outcome_mc_loss", self.outcome_mc_loss,
+               " or ".join(OUTCOME_MC_LOSSES))
         _check(isinstance(self.complement_outcomes, bool), "complement_outcomes", self.complement_outcomes,
                "true or false")
         if not isinstance(self.goal_mixture, GoalMixture):

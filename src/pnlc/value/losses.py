@@ -50,6 +50,13 @@ def masked_squared_error(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
     return (mask * (target - pred).square()).sum() / mask.sum().clamp_min(1.0)
 
 
+def masked_log_loss(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Mean binary log loss of probabilities `pred` against `target` in [0, 1] over the rows where
+    mask is 1 (0 when no row is). torch clamps each log at -100, so a saturated pred stays finite."""
+    loss = torch.nn.functional.binary_cross_entropy(pred, target, reduction="none")
+    return (mask * loss).sum() / mask.sum().clamp_min(1.0)
+
+
 @torch.no_grad()
 def polyak_update(target: nn.Module, online: nn.Module, target_update_rate: float) -> None:
     """target <- (1 - target_update_rate) * target + target_update_rate * online, parameter-wise."""

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from pnlc.value.config import TrainConfig
-from pnlc.value.losses import masked_squared_error, polyak_update, q_loss, td_target, value_loss
+from pnlc.value.losses import masked_log_loss, masked_squared_error, polyak_update, q_loss, td_target, value_loss
 from pnlc.value.networks import TwinQ, ValueNet
 
 OPTIMIZERS_PER_UPDATE = 2  # Lightning counts every optimizer.step() as a global step
@@ -37,8 +37,9 @@ class IQLCritic(L.LightningModule):
     2. Q step:      minimise E[(r + discount (1 - r)(1 - terminal) V(s', g) - Q_i(s, a, g))^2] for both
                     twin heads, with V(s', g) from the V just updated in step 1; with
                     outcome_mc_weight w > 0, plus w E_outcome[(label - Q_i(s, a, g))^2] over the rows
-                    whose goal is an outcome sentence (its Monte-Carlo return); with outcome_mc_goals
-                    "every", over those rows and every outcome sentence g_k, not only the sampled one;
+                    whose goal is an outcome sentence (its Monte-Carlo return; outcome_mc_loss "log":
+                    its log loss instead); with outcome_mc_goals "every", over those rows and every
+                    outcome sentence g_k, not only the sampled one;
     3. target step: Q_target <- (1 - target_update_rate) Q_target + target_update_rate Q.
 
     All outputs are sigmoid-bounded, so V and Q read as probabilities. With goal_conditioned = False
@@ -105,13 +106,14 @@ class IQLCritic(L.LightningModule):
             target = td_target(batch["reward"], batch["terminal"], batch["discount"], v_next)
         q1, q2 = self.q.both(state, thought, goal)
         lq = q_loss(q1, target, "mean") + q_loss(q2, target, "mean")
+        mc_error = masked_log_loss if self.cfg.outcome_mc_loss == "log" else masked_squared_error
         if self.cfg.outcome_mc_weight > 0 and "outcome_goals" in batch:
             mc, mask = batch["mc_every_target"], batch["mc_mask"][:, None].expand_as(batch["mc_every_target"])
             e1, e2 = self.q.both_every_goal(state, thought, batch["outcome_goals"])
-            lq = lq + self.cfg.outcome_mc_weight * (masked_squared_error(e1, mc, mask) + masked_squared_error(e2, mc, mask))
+            lq = lq + self.cfg.outcome_mc_weight * (mc_error(e1, mc, mask) + mc_error(e2, mc, mask))
         elif self.cfg.outcome_mc_weight > 0:
             mc, mask = batch["mc_target"], batch["mc_mask"]
-            lq = lq + self.cfg.outcome_mc_weight * (masked_squared_error(q1, mc, mask) + masked_squared_error(q2, mc, mask))
+            lq = lq + self.cfg.outcome_mc_weight * (mc_error(q1, mc, mask) + mc_error(q2, mc, mask))
         q_optimizer.zero_grad(set_to_none=True)
         backward(lq)
         q_optimizer.step()
