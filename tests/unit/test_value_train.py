@@ -129,7 +129,7 @@ def test_the_log_loss_monte_carlo_term_adds_both_heads_log_loss_over_the_outcome
 
 def test_the_log_loss_pulls_a_rare_positive_as_hard_as_a_common_one():
     """At Q = 0.02 on a row whose outcome happened, the squared error's pull on Q's logit has faded to
-    2 (1 - q) q (about 0.04); the log loss's is 1 - q whatever q is. That is why rare outcomes
+    2 (1 - q) q (1 - q) (about 0.04); the log loss's is 1 - q whatever q is. That is why rare outcomes
     (a few per cent of episodes) are learnt slowly under squared error."""
     from pnlc.value.losses import masked_log_loss, masked_squared_error
 
