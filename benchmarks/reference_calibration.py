@@ -49,8 +49,7 @@ def main() -> None:
     from pnlc.evaluation.stats import group_resample_counts
     from pnlc.pipeline.train import reference_config
     from pnlc.value.data import load_npz
-    from pnlc.value.controls import subsample_episodes
-    from pnlc.value.datamodule import split_episodes
+    from pnlc.value.datamodule import TransitionDataModule, split_episodes
     from pnlc.value.diagnostics import auc, expected_calibration_error
     from pnlc.value.references import reference_probabilities, transition_texts
 
@@ -76,12 +75,11 @@ def main() -> None:
         model = load_critic(args.critic, data.embedder_id)
         if not model.goal_conditioned:
             raise SystemExit(f"{args.critic}: a scalar critic answers no outcome goal; give a goal-conditioned one")
-        val_fraction, seed = model.cfg.val_fraction, model.cfg.seed
-        train, val = split_episodes(data.num_episodes, val_fraction, seed)
-        train = subsample_episodes(train, model.cfg.train_episode_fraction, seed)
+        split = TransitionDataModule(data, model.cfg)  # the critic's own split, as training drew it
+        train, val, seed = split.train_episodes, split.val_episodes, model.cfg.seed
     else:
-        val_fraction, seed = float(params.raw["train"]["critic"]["val_fraction"]), args.critic_seed
-        train, val = split_episodes(data.num_episodes, val_fraction, seed)
+        seed = args.critic_seed
+        train, val = split_episodes(data.num_episodes, float(params.raw["train"]["critic"]["val_fraction"]), seed)
     ceiling = {}
     if args.ceiling is not None:
         doc = json.loads(args.ceiling.read_text())
